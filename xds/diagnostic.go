@@ -1,0 +1,47 @@
+package xds
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Causes of the diagnostics [Build] reports. Each [Diagnostic] wraps one of these (or an
+// error of the peering or gateway package), so callers can test them with errors.Is.
+var (
+	// ErrNoGateway: the State has no gateway service; nothing is generated.
+	ErrNoGateway = errors.New("xds: no gateway service")
+	// ErrNotMeshGateway: the gateway service is not of kind mesh-gateway.
+	ErrNotMeshGateway = errors.New("xds: gateway service is not a mesh gateway")
+	// ErrNotDefaultPartition: peering control-plane traffic goes only through gateways
+	// in the default partition; a gateway elsewhere gets no peering resources.
+	ErrNotDefaultPartition = errors.New("xds: gateway is not in the default partition")
+	// ErrMissingGRPCTLSPort: a server publishes no grpc_tls_port, so peers cannot reach it.
+	ErrMissingGRPCTLSPort = errors.New("xds: server has no grpc_tls_port")
+	// ErrNoServerAddress: a server has neither a service nor a node address.
+	ErrNoServerAddress = errors.New("xds: server has no address")
+	// ErrNoTrustDomain: the trust domain is unknown, so the local servers' name is too.
+	ErrNoTrustDomain = errors.New("xds: no trust domain")
+	// ErrNoDatacenter: the datacenter is unknown, so the local servers' name is too.
+	ErrNoDatacenter = errors.New("xds: no datacenter")
+	// ErrBadConnectTimeout: connect_timeout_ms could not be read; the default is used.
+	ErrBadConnectTimeout = errors.New("xds: bad connect_timeout_ms")
+)
+
+// Diagnostic reports one input that generation skipped or replaced by a default.
+type Diagnostic struct {
+	// Input names the input, in the State's JSON terms, e.g.
+	// "Servers[2] (node node3)" or "Gateway.Proxy.Config.connect_timeout_ms".
+	Input string
+	// Err says what was wrong and what was done; it wraps an errors.Is-able cause.
+	Err error
+}
+
+// Error implements error.
+func (d Diagnostic) Error() string { return fmt.Sprintf("%s: %v", d.Input, d.Err) }
+
+// Unwrap returns the cause.
+func (d Diagnostic) Unwrap() error { return d.Err }
+
+// ErrPeerIsLocal: a peering's server name is the local servers' own name; routing it to
+// the peer would shadow the local accept side, so the peering is skipped.
+var ErrPeerIsLocal = errors.New("xds: peer server name is the local server name")

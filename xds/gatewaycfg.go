@@ -1,0 +1,79 @@
+package xds
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/peeringgw/peeringgw/peering"
+)
+
+// defaultConnectTimeout is Consul's connect timeout for gateway clusters.
+const defaultConnectTimeout = 5 * time.Second
+
+// gatewayConfig is what the resources need from the gateway service, the mesh entry and
+// the cluster's identity.
+type gatewayConfig struct {
+	// listeners reports whether the gateway gets listeners at all (it exists and is a
+	// mesh gateway).
+	listeners bool
+	// enabled reports whether peering control-plane resources are generated: the mesh
+	// entry sets PeerThroughMeshGateways and the gateway is in the default partition.
+	enabled bool
+	// datacenter and acceptName name the accept side; acceptName is empty when the
+	// datacenter or trust domain is unknown.
+	datacenter string
+	acceptName string
+	binds      []Bind
+	timeout    time.Duration
+	diags      []Diagnostic
+}
+
+func (g *gatewayConfig) sameListeners(o *gatewayConfig) bool {
+	return g.listeners == o.listeners && g.enabled == o.enabled && g.datacenter == o.datacenter &&
+		g.acceptName == o.acceptName && slices.Equal(g.binds, o.binds)
+}
+
+// readGateway reads the gateway-wide settings of s.
+func readGateway(s *State) gatewayConfig {
+	g := gatewayConfig{timeout: defaultConnectTimeout, datacenter: s.Datacenter}
+	gw := s.Gateway
+	switch {
+	case gw == nil:
+		g.diags = append(g.diags, Diagnostic{Input: "Gateway", Err: fmt.Errorf("%w; nothing generated", ErrNoGateway)})
+		return g
+	case gw.Kind != api.ServiceKindMeshGateway:
+		g.diags = append(g.diags, Diagnostic{Input: "Gateway.Kind", Err: fmt.Errorf("%w: kind %q; nothing generated", ErrNotMeshGateway, gw.Kind)})
+		return g
+	}
+	g.listeners = true
+	g.binds, g.timeout = gatewayOptions(gw, &g.diags)
+	if !peerThroughMeshGateways(s.MeshConfig) {
+		return g
+	}
+	if gw.Partition != "" && gw.Partition != "default" {
+		g.diags = append(g.diags, Diagnostic{Input: "Gateway.Partition", Err: fmt.Errorf("%w: %q; no peering resources generated", ErrNotDefaultPartition, gw.Partition)})
+		return g
+	}
+	g.enabled = true
+	switch {
+	case s.Datacenter == "":
+		g.diags = append(g.diags, Diagnostic{Input: "Datacenter", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoDatacenter)})
+	case s.TrustDomain == "":
+		g.diags = append(g.diags, Diagnostic{Input: "TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoTrustDomain)})
+	default:
+		g.acceptName = peering.ServerName(s.Datacenter, s.TrustDomain)
+		if err := peering.CheckServerName(g.acceptName); err != nil {
+			g.diags = append(g.diags, Diagnostic{Input: "Datacenter, TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", err)})
+			g.acceptName = ""
+		}
+	}
+	return g
+}
+
+// peerThroughMeshGateways reports whether the mesh entry turns the feature on.
+func peerThroughMeshGateways(e *api.MeshConfigEntry) bool {
+	return e != nil && e.Peering != nil && e.Peering.PeerThroughMeshGateways
+}

@@ -1,0 +1,87 @@
+package xds
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/peeringgw/peeringgw/peering"
+)
+
+// ErrHostnameServer: a server's address is a hostname; EDS endpoints must be IP literals.
+var ErrHostnameServer = errors.New("xds: server address is not an IP literal")
+
+// Service meta keys Consul servers publish on the "consul" service.
+const (
+	metaGRPCTLSPort = "grpc_tls_port"
+	metaReadReplica = "read_replica"
+)
+
+// localServers is what the accept side needs from the server list.
+type localServers struct {
+	// voters reports whether any server is a voter: then the cluster and its chain
+	// exist, even when no voter has a usable grpc_tls_port (as in Consul).
+	voters    bool
+	endpoints []peering.Address
+	diags     []Diagnostic
+}
+
+func (l *localServers) equal(o *localServers) bool {
+	return l.voters == o.voters && slices.Equal(l.endpoints, o.endpoints)
+}
+
+// readServers picks the endpoints of the accept cluster: every voter (read_replica is
+// not exactly "true") at its LAN address (service address, else node address) and its
+// grpc_tls_port, in list order. WAN addresses and grpc_port are never used.
+func readServers(servers []*api.ServiceEntry) localServers {
+	var l localServers
+	for i, s := range servers {
+		if s == nil || s.Service == nil {
+			l.diags = append(l.diags, Diagnostic{Input: fmt.Sprintf("Servers[%d]", i), Err: errors.New("xds: no Service; server skipped")})
+			continue
+		}
+		if s.Service.Meta[metaReadReplica] == "true" {
+			continue
+		}
+		l.voters = true
+		a, err := serverEndpoint(s)
+		if err != nil {
+			l.diags = append(l.diags, Diagnostic{Input: serverInput(i, s), Err: err})
+			continue
+		}
+		l.endpoints = append(l.endpoints, a)
+	}
+	return l
+}
+
+func serverEndpoint(s *api.ServiceEntry) (peering.Address, error) {
+	raw, ok := s.Service.Meta[metaGRPCTLSPort]
+	if !ok {
+		return peering.Address{}, fmt.Errorf("%w; peers cannot reach this server, skipped", ErrMissingGRPCTLSPort)
+	}
+	port, err := peering.ParsePort(raw)
+	if err != nil {
+		return peering.Address{}, fmt.Errorf("%s: %w; server skipped", metaGRPCTLSPort, err)
+	}
+	host := s.Service.Address
+	if host == "" && s.Node != nil {
+		host = s.Node.Address
+	}
+	switch {
+	case host == "":
+		return peering.Address{}, fmt.Errorf("%w; server skipped", ErrNoServerAddress)
+	case net.ParseIP(host) == nil:
+		return peering.Address{}, fmt.Errorf("%w: %q; server skipped", ErrHostnameServer, host)
+	}
+	return peering.Address{Host: host, Port: port}, nil
+}
+
+func serverInput(i int, s *api.ServiceEntry) string {
+	if s.Node != nil && s.Node.Node != "" {
+		return fmt.Sprintf("Servers[%d] (node %s)", i, s.Node.Node)
+	}
+	return fmt.Sprintf("Servers[%d]", i)
+}

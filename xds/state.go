@@ -1,0 +1,82 @@
+package xds
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/peeringgw/peeringgw/peering"
+)
+
+// ErrBadState is wrapped by the errors [DecodeState] returns.
+var ErrBadState = errors.New("xds: bad state")
+
+// State is everything a mesh gateway's peering resources depend on, as plain data.
+//
+// Its JSON form is the state capture: every field has exactly the shape of Consul's HTTP
+// API, so a capture can be made with curl:
+//
+//	Datacenter   GET /v1/agent/self → Config.Datacenter
+//	TrustDomain  GET /v1/connect/ca/roots → TrustDomain
+//	Gateway      GET /v1/agent/service/<gateway-id>
+//	MeshConfig   GET /v1/config/mesh/mesh (null when there is no entry)
+//	Servers      GET /v1/health/service/consul
+//	Peerings     GET /v1/peerings (every partition)
+//
+// A State may equally be filled by a host program from any other source.
+type State struct {
+	// Datacenter is the gateway's local datacenter.
+	Datacenter string
+	// TrustDomain is the local CA's trust domain, "<cluster-uuid>.consul".
+	TrustDomain string
+	// Gateway is the mesh gateway service instance being configured.
+	Gateway *api.AgentService
+	// MeshConfig is the mesh config entry of the gateway's partition; nil means none.
+	MeshConfig *api.MeshConfigEntry
+	// Servers are the local Consul servers (the health of service "consul"). Their
+	// service meta carries grpc_tls_port and read_replica.
+	Servers []*api.ServiceEntry
+	// Peerings are the peerings of every partition.
+	Peerings []peering.Peering
+}
+
+// DecodeState reads a state capture (JSON). Unknown fields are ignored, as Consul's API
+// adds fields over time; malformed JSON gives an error wrapping [ErrBadState] with the
+// line of the problem.
+func DecodeState(r io.Reader) (*State, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBadState, describeJSONError(data, err))
+	}
+	return &s, nil
+}
+
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("line %d: %v", lineOf(data, syn.Offset), err)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("line %d: field %s: cannot use JSON %s as %s", lineOf(data, typ.Offset), typ.Field, typ.Value, typ.Type)
+	default:
+		return err.Error()
+	}
+}
+
+func lineOf(data []byte, offset int64) int {
+	line := 1
+	for i := int64(0); i < offset && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line++
+		}
+	}
+	return line
+}
