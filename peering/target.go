@@ -67,8 +67,8 @@ type Target struct {
 	Hostnames bool
 	// Addresses are in Consul's order: sorted by their "host:port" text, byte-wise.
 	Addresses []Address
-	// Peering is the [Peering.Key] of the peering the target comes from.
-	Peering string
+	// Partition and Peering name the peering the target comes from.
+	Partition, Peering string
 	// ModifyIndex is that peering's ModifyIndex.
 	ModifyIndex uint64
 }
@@ -125,41 +125,56 @@ func TargetOf(p *Peering) (t Target, errs []error, ok bool) {
 	if !p.Dialing() {
 		return Target{}, nil, false
 	}
-	key := p.Key()
 	if err := CheckServerName(p.PeerServerName); err != nil {
-		return Target{}, []error{&InputError{Peering: key, Field: "PeerServerName", Value: p.PeerServerName, Err: err}}, false
+		return Target{}, []error{p.inputError("PeerServerName", p.PeerServerName, err)}, false
 	}
 	field := "PeerServerAddresses"
 	if len(p.ManualServerAddresses) > 0 {
 		field = "ManualServerAddresses"
 	}
-	raw := slices.Clone(p.Addresses())
-	slices.Sort(raw)
-	var ips, hosts []Address
+	raw := p.Addresses()
+	if !slices.IsSorted(raw) {
+		raw = slices.Clone(raw)
+		slices.Sort(raw)
+	}
+	addrs := make([]Address, 0, len(raw))
+	hostnames := 0
 	for i, s := range raw {
 		a, isIP, err := parseAddress(s)
 		if err != nil {
-			errs = append(errs, &InputError{Peering: key, Field: fmt.Sprintf("%s[%d]", field, i), Value: s, Err: err})
+			errs = append(errs, p.inputError(fmt.Sprintf("%s[%d]", field, i), s, err))
 			continue
 		}
-		if isIP {
-			ips = append(ips, a)
-		} else {
-			hosts = append(hosts, a)
+		if !isIP {
+			hostnames++
 		}
+		addrs = append(addrs, a)
 	}
-	t = Target{ServerName: p.PeerServerName, Peering: key, ModifyIndex: p.ModifyIndex, Addresses: ips}
-	if len(hosts) > 0 {
-		if len(ips) > 0 {
-			errs = append(errs, &InputError{Peering: key, Field: field, Value: joinAddresses(ips), Err: ErrIPsDropped})
+	t = Target{ServerName: p.PeerServerName, ModifyIndex: p.ModifyIndex, Addresses: addrs}
+	if hostnames > 0 && hostnames < len(addrs) {
+		hosts := addrs[:0:0]
+		var ips []Address
+		for _, a := range addrs {
+			if net.ParseIP(a.Host) == nil {
+				hosts = append(hosts, a)
+			} else {
+				ips = append(ips, a)
+			}
 		}
-		t.Hostnames, t.Addresses = true, hosts
+		errs = append(errs, p.inputError(field, joinAddresses(ips), ErrIPsDropped))
+		t.Addresses = hosts
 	}
+	t.Hostnames = hostnames > 0
 	if len(t.Addresses) == 0 {
-		errs = append(errs, &InputError{Peering: key, Field: field, Value: strings.Join(raw, ","), Err: ErrNoUsableAddress})
+		errs = append(errs, p.inputError(field, strings.Join(raw, ","), ErrNoUsableAddress))
 		return Target{}, errs, false
 	}
+	t.Partition, t.Peering = p.Partition, p.Name
 	return t, errs, true
+}
+
+func (p *Peering) inputError(field, value string, err error) *InputError {
+	return &InputError{Peering: p.Key(), Field: field, Value: value, Err: err}
 }
 
 // parseAddress splits "host:port" strictly: the port must be decimal digits in 1..65535

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,28 +30,55 @@ type Builder struct {
 	local  localServers
 	accept *peerEntry // nil when the accept side has no cluster
 
-	cands  map[string]*candidate // by peering key
-	byName map[string][]*candidate
-	peers  map[string]*peerEntry // by server name
-	names  []string              // sorted keys of peers
-	order  int                   // next candidate order for SetPeering
+	cands map[peeringKey]*candidate
+	peers map[string]*peerEntry // by server name, every name with a candidate
+	names []string              // sorted names of the peers that have resources
+	order int                   // next candidate order for SetPeering
+	gen   uint64                // generation of the last Set
 
+	entries   slab[peerEntry]
+	candSlab  slab[candidate]
 	listeners []*listenerv3.Listener // sorted by name
+}
+
+// peeringKey identifies a peering; seq tells apart duplicates within one list.
+type peeringKey struct {
+	partition, name string
+	seq             int
+}
+
+func keyOf(p *peering.Peering) peeringKey {
+	part := p.Partition
+	if part == "" {
+		part = "default"
+	}
+	return peeringKey{partition: part, name: p.Name}
+}
+
+func (k peeringKey) String() string {
+	if k.seq > 0 {
+		return fmt.Sprintf("%s/%s#%d", k.partition, k.name, k.seq)
+	}
+	return k.partition + "/" + k.name
 }
 
 // candidate is one dialing peering's bid for a server name.
 type candidate struct {
-	key    string
+	key    peeringKey
 	target peering.Target
 	ok     bool
 	order  int
 	diags  []error
-	gwName string // acceptName when the target was checked against it
+	next   *candidate // the next candidate for the same name
 }
 
-// peerEntry holds the resources of one server name.
+// peerEntry holds the candidates and the resources of one server name.
 type peerEntry struct {
-	name      string
+	name  string
+	cands *candidate
+	gen   uint64
+	built bool
+	// The resources, valid when built.
 	hostnames bool
 	addrs     []peering.Address
 	cluster   *clusterv3.Cluster
@@ -63,8 +91,7 @@ func NewBuilder() *Builder {
 	return &Builder{
 		parts:  newClusterParts(defaultConnectTimeout),
 		gw:     gatewayConfig{timeout: defaultConnectTimeout},
-		cands:  map[string]*candidate{},
-		byName: map[string][]*candidate{},
+		cands:  map[peeringKey]*candidate{},
 		peers:  map[string]*peerEntry{},
 	}
 }
@@ -127,13 +154,13 @@ func (b *Builder) setLocal(l localServers, rebuildCluster bool, ch *Changes) boo
 	e := &peerEntry{name: name, addrs: l.endpoints}
 	if renamed || rebuildCluster {
 		e.cluster = b.arena.cluster(b.parts, name, false, nil)
-		ch.Clusters = append(ch.Clusters, e.cluster)
+		ch.addCluster(e.cluster)
 	} else {
 		e.cluster = old.cluster
 	}
 	if len(l.endpoints) > 0 {
 		e.cla = b.arena.assignment(name, l.endpoints)
-		ch.Endpoints = append(ch.Endpoints, e.cla)
+		ch.addEndpoints(e.cla)
 	}
 	if old != nil {
 		if old.name != name {
@@ -148,7 +175,7 @@ func (b *Builder) setLocal(l localServers, rebuildCluster bool, ch *Changes) boo
 }
 
 // setPeerings replaces the whole peering list and reports whether the set of peer server
-// names changed.
+// names with resources changed.
 func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *Changes) bool {
 	if len(b.peers) == 0 {
 		endpoints := 0
@@ -156,185 +183,234 @@ func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *
 			endpoints += len(list[i].Addresses())
 		}
 		b.arena.reserve(len(list), endpoints)
+		b.entries.reserve(len(list))
+		b.candSlab.reserve(len(list))
 	}
-	cands := make(map[string]*candidate, len(list))
-	byName := make(map[string][]*candidate, len(list))
+	b.gen++
+	cands := make(map[peeringKey]*candidate, len(list))
 	for i := range list {
 		p := &list[i]
 		if !p.Dialing() {
 			continue
 		}
-		key := p.Key()
+		key := keyOf(p)
 		if _, dup := cands[key]; dup {
-			key = fmt.Sprintf("%s#%d", key, i)
+			key.seq = i
 		}
 		c := b.newCandidate(p, key, i)
 		cands[key] = c
 		if c.ok {
-			byName[c.target.ServerName] = append(byName[c.target.ServerName], c)
+			b.entry(c.target.ServerName).push(c, b.gen)
 		}
 	}
-	b.cands, b.byName = cands, byName
+	b.cands = cands
 	b.order = max(b.order, len(list))
 
 	namesChanged := false
-	for name := range b.peers {
-		if _, ok := byName[name]; !ok {
-			b.refresh(name, false, ch)
+	for name, e := range b.peers {
+		if e.gen != b.gen {
+			e.cands = nil
+		}
+		if b.refresh(e, rebuildClusters, ch) {
 			namesChanged = true
 		}
-	}
-	for name := range byName {
-		if b.refresh(name, rebuildClusters, ch) {
-			namesChanged = true
+		if e.cands == nil {
+			delete(b.peers, name)
 		}
 	}
 	if namesChanged {
 		b.names = b.names[:0]
-		for name := range b.peers {
-			b.names = append(b.names, name)
+		for name, e := range b.peers {
+			if e.built {
+				b.names = append(b.names, name)
+			}
 		}
 		slices.Sort(b.names)
 	}
 	return namesChanged
 }
 
-func (b *Builder) newCandidate(p *peering.Peering, key string, order int) *candidate {
-	t, errs, ok := peering.TargetOf(p)
-	if ok && t.ServerName == b.gw.acceptName {
-		errs = append(errs, &peering.InputError{Peering: key, Field: "PeerServerName", Value: t.ServerName, Err: ErrPeerIsLocal})
-		ok = false
+// entry returns the entry of a server name, creating it if needed.
+func (b *Builder) entry(name string) *peerEntry {
+	e := b.peers[name]
+	if e == nil {
+		e = b.entries.next()
+		e.name = name
+		b.peers[name] = e
 	}
-	return &candidate{key: key, target: t, ok: ok, order: order, diags: errs}
+	return e
 }
 
-// refresh recomputes the resources of one server name from its candidates and reports
-// whether the name was added or removed.
-func (b *Builder) refresh(name string, rebuildCluster bool, ch *Changes) bool {
+// push adds c to the entry's candidates, first dropping those of an older Set.
+func (e *peerEntry) push(c *candidate, gen uint64) {
+	if e.gen != gen {
+		e.cands, e.gen = nil, gen
+	}
+	c.next, e.cands = e.cands, c
+}
+
+// remove drops c from the entry's candidates.
+func (e *peerEntry) remove(c *candidate) {
+	for p := &e.cands; *p != nil; p = &(*p).next {
+		if *p == c {
+			*p = c.next
+			return
+		}
+	}
+}
+
+func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *candidate {
+	t, errs, ok := peering.TargetOf(p)
+	if ok && t.ServerName == b.gw.acceptName {
+		errs = append(errs, &peering.InputError{Peering: key.String(), Field: "PeerServerName", Value: t.ServerName, Err: ErrPeerIsLocal})
+		ok = false
+	}
+	c := b.candSlab.next()
+	*c = candidate{key: key, target: t, ok: ok, order: order, diags: errs}
+	return c
+}
+
+// winner is the candidate whose target a name gets: the greatest ModifyIndex, the
+// first in list order on a tie.
+func (e *peerEntry) winner() *candidate {
 	var win *candidate
-	for _, c := range b.byName[name] {
+	for c := e.cands; c != nil; c = c.next {
 		if win == nil || c.target.ModifyIndex > win.target.ModifyIndex ||
 			c.target.ModifyIndex == win.target.ModifyIndex && c.order < win.order {
 			win = c
 		}
 	}
-	old := b.peers[name]
+	return win
+}
+
+// refresh recomputes the resources of one server name from its candidates and reports
+// whether the name gained or lost its resources.
+func (b *Builder) refresh(e *peerEntry, rebuildCluster bool, ch *Changes) bool {
+	win := e.winner()
+	name := e.name
 	if win == nil {
-		if old == nil {
+		if !e.built {
 			return false
 		}
-		delete(b.peers, name)
 		ch.removeCluster(name)
-		if old.cla != nil {
+		if e.cla != nil {
 			ch.removeEndpoints(name)
 		}
+		*e = peerEntry{name: name, gen: e.gen}
 		return true
 	}
 	t := &win.target
-	if old != nil && old.hostnames == t.Hostnames && slices.Equal(old.addrs, t.Addresses) {
+	if e.built && e.hostnames == t.Hostnames && slices.Equal(e.addrs, t.Addresses) {
 		if rebuildCluster {
-			old.cluster = b.arena.cluster(b.parts, name, t.Hostnames, t.Addresses)
-			ch.Clusters = append(ch.Clusters, old.cluster)
+			e.cluster = b.arena.cluster(b.parts, name, t.Hostnames, t.Addresses)
+			ch.addCluster(e.cluster)
 		}
 		return false
 	}
-	e := &peerEntry{name: name, hostnames: t.Hostnames, addrs: t.Addresses}
-	if old != nil && old.hostnames == t.Hostnames && !t.Hostnames && !rebuildCluster {
-		e.cluster = old.cluster // an EDS cluster does not depend on its addresses
-	} else {
+	// An EDS cluster does not depend on its addresses, so it is kept when it can be.
+	if !e.built || e.hostnames || t.Hostnames || rebuildCluster {
 		e.cluster = b.arena.cluster(b.parts, name, t.Hostnames, t.Addresses)
-		ch.Clusters = append(ch.Clusters, e.cluster)
+		ch.addCluster(e.cluster)
 	}
-	if !t.Hostnames {
+	switch {
+	case !t.Hostnames:
 		e.cla = b.arena.assignment(name, t.Addresses)
-		ch.Endpoints = append(ch.Endpoints, e.cla)
-	} else if old != nil && old.cla != nil {
+		ch.addEndpoints(e.cla)
+	case e.cla != nil:
 		ch.removeEndpoints(name)
+		e.cla = nil
 	}
-	if old != nil {
-		e.chain = old.chain
-	} else {
+	added := !e.built
+	if added {
 		e.chain = b.arena.sniChain(name, peerStatPrefix, name)
 	}
-	b.peers[name] = e
-	return old == nil
+	e.built, e.hostnames, e.addrs = true, t.Hostnames, t.Addresses
+	return added
 }
 
-// SetPeering adds or replaces one peering (identified by its [peering.Peering.Key]) and
-// returns what changed. It costs the same whatever the number of other peerings, unless
-// a peer server name appears or disappears, which rebuilds the listeners.
+// SetPeering adds or replaces one peering (identified by partition and name) and returns
+// what changed. Its cost does not depend on the number of other peerings, unless a peer
+// server name appears or disappears, which rebuilds the listeners.
 func (b *Builder) SetPeering(p peering.Peering) Changes {
 	var ch Changes
 	if !b.gw.enabled {
 		return ch
 	}
-	key := p.Key()
+	key := keyOf(&p)
 	old := b.cands[key]
 	if !p.Dialing() {
 		b.removeCandidate(key, &ch)
 		return ch
 	}
 	order := b.order
+	var oldEntry *peerEntry
 	if old != nil {
 		order = old.order
-		b.dropFromName(old)
+		if old.ok {
+			oldEntry = b.peers[old.target.ServerName]
+			oldEntry.remove(old)
+		}
 	} else {
 		b.order++
 	}
 	c := b.newCandidate(&p, key, order)
 	b.cands[key] = c
+	var e *peerEntry
 	if c.ok {
-		b.byName[c.target.ServerName] = append(b.byName[c.target.ServerName], c)
-		b.refreshOne(c.target.ServerName, &ch)
+		e = b.entry(c.target.ServerName)
+		e.push(c, e.gen)
+		b.refreshOne(e, &ch)
 	}
-	if old != nil && old.ok && (!c.ok || old.target.ServerName != c.target.ServerName) {
-		b.refreshOne(old.target.ServerName, &ch)
+	if oldEntry != nil && oldEntry != e {
+		b.refreshOne(oldEntry, &ch)
+		if oldEntry.cands == nil {
+			delete(b.peers, oldEntry.name)
+		}
 	}
 	return ch
 }
 
-// RemovePeering removes the peering with the given key ("<partition>/<name>") and
-// returns what changed.
-func (b *Builder) RemovePeering(key string) Changes {
+// RemovePeering removes the peering with the given partition ("" means "default") and
+// name, and returns what changed.
+func (b *Builder) RemovePeering(partition, name string) Changes {
 	var ch Changes
-	b.removeCandidate(key, &ch)
+	b.removeCandidate(keyOf(&peering.Peering{Peering: api.Peering{Partition: partition, Name: name}}), &ch)
 	return ch
 }
 
-func (b *Builder) removeCandidate(key string, ch *Changes) {
-	old := b.cands[key]
-	if old == nil {
-		return
-	}
-	delete(b.cands, key)
-	if old.ok {
-		b.dropFromName(old)
-		b.refreshOne(old.target.ServerName, ch)
+func (b *Builder) removeCandidate(key peeringKey, ch *Changes) {
+	if old := b.cands[key]; old != nil {
+		delete(b.cands, key)
+		b.dropCandidate(old, ch)
 	}
 }
 
-func (b *Builder) dropFromName(c *candidate) {
+// dropCandidate takes c out of its name's candidates and refreshes that name.
+func (b *Builder) dropCandidate(c *candidate, ch *Changes) {
 	if !c.ok {
 		return
 	}
-	name := c.target.ServerName
-	cs := slices.DeleteFunc(b.byName[name], func(x *candidate) bool { return x == c })
-	if len(cs) == 0 {
-		delete(b.byName, name)
-	} else {
-		b.byName[name] = cs
+	e := b.peers[c.target.ServerName]
+	if e == nil {
+		return
+	}
+	e.remove(c)
+	b.refreshOne(e, ch)
+	if e.cands == nil {
+		delete(b.peers, e.name)
 	}
 }
 
 // refreshOne refreshes one name and keeps the sorted name list and the listeners current.
-func (b *Builder) refreshOne(name string, ch *Changes) {
-	if !b.refresh(name, false, ch) {
+func (b *Builder) refreshOne(e *peerEntry, ch *Changes) {
+	if !b.refresh(e, false, ch) {
 		return
 	}
-	i, found := slices.BinarySearch(b.names, name)
-	if _, present := b.peers[name]; present && !found {
-		b.names = slices.Insert(b.names, i, name)
-	} else if !present && found {
+	i, found := slices.BinarySearch(b.names, e.name)
+	switch {
+	case e.built && !found:
+		b.names = slices.Insert(b.names, i, e.name)
+	case !e.built && found:
 		b.names = slices.Delete(b.names, i, i+1)
 	}
 	b.rebuildListeners(ch)
@@ -353,7 +429,7 @@ func (b *Builder) rebuildListeners(ch *Changes) {
 		for _, bind := range b.gw.binds {
 			chains := make([]*listenerv3.FilterChain, 0, len(peerChains)+2)
 			if b.accept != nil {
-				chains = append(chains, b.arena.sniChain(b.accept.name, acceptStatPrefix, bind.Name+"."+b.gw.datacenter))
+				chains = append(chains, b.arena.sniChain(b.accept.name, acceptStatPrefix, statSafe(bind.Name+"."+b.gw.datacenter)))
 			}
 			chains = append(chains, peerChains...)
 			chains = append(chains, b.arena.catchAllChain(bind.Name))
@@ -361,12 +437,14 @@ func (b *Builder) rebuildListeners(ch *Changes) {
 		}
 		slices.SortFunc(ls, func(x, y *listenerv3.Listener) int { return strings.Compare(x.Name, y.Name) })
 	}
-	for _, old := range b.listeners {
-		if !slices.ContainsFunc(ls, func(l *listenerv3.Listener) bool { return l.Name == old.Name }) {
-			ch.RemovedListeners = append(ch.RemovedListeners, old.Name)
+	if ch != nil {
+		for _, old := range b.listeners {
+			if !slices.ContainsFunc(ls, func(l *listenerv3.Listener) bool { return l.Name == old.Name }) {
+				ch.RemovedListeners = append(ch.RemovedListeners, old.Name)
+			}
 		}
+		ch.Listeners = append(ch.Listeners, ls...)
 	}
-	ch.Listeners = append(ch.Listeners, ls...)
 	b.listeners = ls
 }
 
@@ -402,13 +480,15 @@ func (b *Builder) Resources() *Resources {
 func (b *Builder) Diagnostics() []Diagnostic {
 	out := slices.Clone(b.gw.diags)
 	out = append(out, b.local.diags...)
-	keys := make([]string, 0, len(b.cands))
+	var keys []peeringKey
 	for k, c := range b.cands {
 		if len(c.diags) > 0 {
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(x, y peeringKey) int {
+		return cmp.Or(strings.Compare(x.partition, y.partition), strings.Compare(x.name, y.name), cmp.Compare(x.seq, y.seq))
+	})
 	for _, k := range keys {
 		for _, err := range b.cands[k].diags {
 			out = append(out, Diagnostic{Input: "Peerings", Err: err})

@@ -23,10 +23,28 @@ func (c *Changes) Empty() bool {
 		len(c.RemovedClusters)+len(c.RemovedEndpoints)+len(c.RemovedListeners) == 0
 }
 
+// The recording methods below do nothing on a nil *Changes, which a full build uses.
+
+func (c *Changes) addCluster(r *clusterv3.Cluster) {
+	if c != nil {
+		c.Clusters = append(c.Clusters, r)
+	}
+}
+
+func (c *Changes) addEndpoints(r *endpointv3.ClusterLoadAssignment) {
+	if c != nil {
+		c.Endpoints = append(c.Endpoints, r)
+	}
+}
+
 func (c *Changes) removeCluster(name string) {
-	c.RemovedClusters = append(c.RemovedClusters, name)
+	if c != nil {
+		c.RemovedClusters = append(c.RemovedClusters, name)
+	}
 }
 
 func (c *Changes) removeEndpoints(name string) {
-	c.RemovedEndpoints = append(c.RemovedEndpoints, name)
+	if c != nil {
+		c.RemovedEndpoints = append(c.RemovedEndpoints, name)
+	}
 }

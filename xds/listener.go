@@ -73,7 +73,6 @@ func (a *arena) sniChain(serverName, statPrefix, statName string) *listenerv3.Fi
 // order; the cluster is a oneof member, so it is written even when empty); a test
 // checks this.
 func (a *arena) tcpProxy(statPrefix, statName, cluster string) []byte {
-	statName = statSafe(statName)
 	statLen := len(statPrefix) + len(statName)
 	need := 2 + protowire.SizeVarint(uint64(statLen)) + statLen + protowire.SizeVarint(uint64(len(cluster))) + len(cluster)
 	b := a.bytes.grow(need)
@@ -88,6 +87,7 @@ func (a *arena) tcpProxy(statPrefix, statName, cluster string) []byte {
 }
 
 // statSafe makes a name usable inside a stat prefix the way Consul does: ':' becomes '_'.
+// Server names are checked DNS names, so only names built from bind names need it.
 func statSafe(name string) string {
 	if strings.IndexByte(name, ':') < 0 {
 		return name
@@ -98,7 +98,7 @@ func statSafe(name string) string {
 // catchAllChain is the last chain of every gateway listener: no match, and the
 // sni_cluster filter picks the cluster named by the SNI for the tcp_proxy that follows.
 func (a *arena) catchAllChain(bindName string) *listenerv3.FilterChain {
-	tcp := &anypb.Any{TypeUrl: tcpProxyTypeURL, Value: a.tcpProxy(catchAllStatPrefix, bindName, "")}
+	tcp := &anypb.Any{TypeUrl: tcpProxyTypeURL, Value: a.tcpProxy(catchAllStatPrefix, statSafe(bindName), "")}
 	return &listenerv3.FilterChain{Filters: []*listenerv3.Filter{
 		{Name: sniClusterName, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: &anypb.Any{TypeUrl: sniClusterTypeURL}}},
 		{Name: tcpProxyName, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: tcp}},

@@ -28,7 +28,7 @@ type Resources struct {
 // input. It is equivalent to NewBuilder().Set(s) followed by Resources and Diagnostics.
 func Build(s *State) (*Resources, []Diagnostic) {
 	b := NewBuilder()
-	b.set(s, &Changes{})
+	b.set(s, nil)
 	return b.Resources(), b.Diagnostics()
 }
 
