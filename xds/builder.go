@@ -89,10 +89,10 @@ type peerEntry struct {
 // NewBuilder returns a Builder with no State: it has no resources until the first Set.
 func NewBuilder() *Builder {
 	return &Builder{
-		parts:  newClusterParts(defaultConnectTimeout),
-		gw:     gatewayConfig{timeout: defaultConnectTimeout},
-		cands:  map[peeringKey]*candidate{},
-		peers:  map[string]*peerEntry{},
+		parts: newClusterParts(defaultConnectTimeout),
+		gw:    gatewayConfig{timeout: defaultConnectTimeout},
+		cands: map[peeringKey]*candidate{},
+		peers: map[string]*peerEntry{},
 	}
 }
 

@@ -15,7 +15,7 @@ func TestTCPProxyEncoding(t *testing.T) {
 		long[i] = 'a'
 	}
 	tests := []struct {
-		name                         string
+		name                          string
 		statPrefix, statName, cluster string
 	}{
 		{name: "peer chain", statPrefix: peerStatPrefix, statName: "server.dc2.peering.td", cluster: "server.dc2.peering.td"},
