@@ -1,0 +1,58 @@
+package testconsul
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+)
+
+// Ports are picked in [portMin, portMax), below Linux's default ephemeral
+// range (32768-60999), so that outgoing connections do not take an agent's
+// port while it restarts.
+const (
+	portMin = 15000
+	portMax = 32000
+)
+
+// maxPortProbes bounds the ports freePorts tries.
+const maxPortProbes = 1000
+
+// errNoFreePorts reports that freePorts found too few free ports.
+var errNoFreePorts = errors.New("testconsul: no free loopback ports")
+
+// freePorts returns n distinct ports on which 127.0.0.1 accepts both TCP and
+// UDP, as serf and DNS need both.
+func freePorts(n int) ([]int, error) {
+	tried := make(map[int]bool)
+	var free []int
+	for probes := 0; len(free) < n; probes++ {
+		if probes == maxPortProbes {
+			return nil, fmt.Errorf("%w: found %d of %d in %d probes", errNoFreePorts, len(free), n, probes)
+		}
+		p := portMin + rand.IntN(portMax-portMin)
+		if tried[p] {
+			continue
+		}
+		tried[p] = true
+		if portFree(p) {
+			free = append(free, p)
+		}
+	}
+	return free, nil
+}
+
+// portFree reports whether TCP and UDP port p on 127.0.0.1 can be bound.
+func portFree(p int) bool {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	u, err := net.ListenPacket("udp", addr)
+	if err == nil {
+		err = u.Close()
+	}
+	return errors.Join(err, l.Close()) == nil
+}

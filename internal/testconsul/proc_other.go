@@ -1,0 +1,11 @@
+//go:build !linux
+
+package testconsul
+
+import "syscall"
+
+// sysProcAttr returns nil: only Linux can tie the agent's life to the test
+// binary's.
+func sysProcAttr() *syscall.SysProcAttr {
+	return nil
+}
