@@ -46,8 +46,8 @@ func benchPeering(i int, alt bool) peering.Peering {
 	}}
 }
 
-func benchState(n int) *xds.State {
-	s := &xds.State{
+func benchState(n int) *peering.State {
+	s := &peering.State{
 		Datacenter:  "dc1",
 		TrustDomain: "11111111-2222-3333-4444-555555555555.consul",
 		Gateway: &api.AgentService{

@@ -16,7 +16,7 @@ import (
 
 // mixedState has every kind of peering resource: accept side, IP peers, a hostname peer,
 // and two bind addresses.
-func mixedState() *xds.State {
+func mixedState() *peering.State {
 	s := benchState(3)
 	s.Gateway.TaggedAddresses = map[string]api.ServiceAddress{
 		"lan": {Address: "1.2.3.4", Port: 8443},
@@ -124,24 +124,24 @@ func tcpProxyOf(t *testing.T, fc *listenerv3.FilterChain) *tcpproxyv3.TcpProxy {
 func TestDiagnostics(t *testing.T) {
 	tests := []struct {
 		name   string
-		modify func(*xds.State)
+		modify func(*peering.State)
 		want   error
 	}{
-		{"no gateway", func(s *xds.State) { s.Gateway = nil }, xds.ErrNoGateway},
-		{"not a mesh gateway", func(s *xds.State) { s.Gateway.Kind = api.ServiceKindTerminatingGateway }, xds.ErrNotMeshGateway},
-		{"non-default partition", func(s *xds.State) { s.Gateway.Partition = "team-a" }, xds.ErrNotDefaultPartition},
-		{"server without grpc_tls_port", func(s *xds.State) { delete(s.Servers[0].Service.Meta, "grpc_tls_port") }, xds.ErrMissingGRPCTLSPort},
-		{"server with a signed port", func(s *xds.State) { s.Servers[0].Service.Meta["grpc_tls_port"] = "+8503" }, peering.ErrBadPort},
-		{"server with a hostname", func(s *xds.State) { s.Servers[0].Node.Address = "server1.example.com" }, xds.ErrHostnameServer},
-		{"bad connect timeout", func(s *xds.State) {
+		{"no gateway", func(s *peering.State) { s.Gateway = nil }, xds.ErrNoGateway},
+		{"not a mesh gateway", func(s *peering.State) { s.Gateway.Kind = api.ServiceKindTerminatingGateway }, xds.ErrNotMeshGateway},
+		{"non-default partition", func(s *peering.State) { s.Gateway.Partition = "team-a" }, xds.ErrNotDefaultPartition},
+		{"server without grpc_tls_port", func(s *peering.State) { delete(s.Servers[0].Service.Meta, "grpc_tls_port") }, xds.ErrMissingGRPCTLSPort},
+		{"server with a signed port", func(s *peering.State) { s.Servers[0].Service.Meta["grpc_tls_port"] = "+8503" }, peering.ErrBadPort},
+		{"server with a hostname", func(s *peering.State) { s.Servers[0].Node.Address = "server1.example.com" }, xds.ErrHostnameServer},
+		{"bad connect timeout", func(s *peering.State) {
 			s.Gateway.Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"connect_timeout_ms": "abc"}}
 		}, xds.ErrBadConnectTimeout},
-		{"peer address without port", func(s *xds.State) { s.Peerings[0].PeerServerAddresses = []string{"10.8.8.8"} }, peering.ErrBadAddress},
-		{"peer name not a DNS name", func(s *xds.State) { s.Peerings[0].PeerServerName = "server.*.peering" }, peering.ErrInvalidServerName},
-		{"peer named like the local servers", func(s *xds.State) {
+		{"peer address without port", func(s *peering.State) { s.Peerings[0].PeerServerAddresses = []string{"10.8.8.8"} }, peering.ErrBadAddress},
+		{"peer name not a DNS name", func(s *peering.State) { s.Peerings[0].PeerServerName = "server.*.peering" }, peering.ErrInvalidServerName},
+		{"peer named like the local servers", func(s *peering.State) {
 			s.Peerings[0].PeerServerName = peering.ServerName(s.Datacenter, s.TrustDomain)
 		}, xds.ErrPeerIsLocal},
-		{"no trust domain", func(s *xds.State) { s.TrustDomain = "" }, xds.ErrNoTrustDomain},
+		{"no trust domain", func(s *peering.State) { s.TrustDomain = "" }, xds.ErrNoTrustDomain},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

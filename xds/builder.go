@@ -97,13 +97,13 @@ func NewBuilder() *Builder {
 }
 
 // Set replaces the whole State and returns what changed.
-func (b *Builder) Set(s *State) Changes {
+func (b *Builder) Set(s *peering.State) Changes {
 	var ch Changes
 	b.set(s, &ch)
 	return ch
 }
 
-func (b *Builder) set(s *State, ch *Changes) {
+func (b *Builder) set(s *peering.State, ch *Changes) {
 	gw := readGateway(s)
 	listenersStale := !gw.sameListeners(&b.gw)
 	timeoutChanged := gw.timeout != b.gw.timeout

@@ -3,6 +3,7 @@ package xds_test
 import (
 	"bytes"
 	"encoding/json"
+
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
 )
 
@@ -58,12 +60,12 @@ func TestConformanceCopiesCurrent(t *testing.T) {
 	}
 }
 
-func readState(t *testing.T, path string) *xds.State {
+func readState(t *testing.T, path string) *peering.State {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	s, err := xds.DecodeState(f)
+	s, err := peering.DecodeState(f)
 	require.NoError(t, err)
 	return s
 }

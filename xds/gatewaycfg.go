@@ -37,7 +37,7 @@ func (g *gatewayConfig) sameListeners(o *gatewayConfig) bool {
 }
 
 // readGateway reads the gateway-wide settings of s.
-func readGateway(s *State) gatewayConfig {
+func readGateway(s *peering.State) gatewayConfig {
 	g := gatewayConfig{timeout: defaultConnectTimeout, datacenter: s.Datacenter}
 	gw := s.Gateway
 	switch {

@@ -13,6 +13,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/peeringgw/peeringgw/peering"
 )
 
 // Resources are one gateway's Envoy resources for peering control-plane traffic, each
@@ -26,7 +28,7 @@ type Resources struct {
 // Build generates the resources for s and reports every input it skipped or defaulted.
 // It is a pure function of s: no I/O, deterministic output, and it does not panic on any
 // input. It is equivalent to NewBuilder().Set(s) followed by Resources and Diagnostics.
-func Build(s *State) (*Resources, []Diagnostic) {
+func Build(s *peering.State) (*Resources, []Diagnostic) {
 	b := NewBuilder()
 	b.set(s, nil)
 	return b.Resources(), b.Diagnostics()

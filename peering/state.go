@@ -1,4 +1,4 @@
-package xds
+package peering
 
 import (
 	"encoding/json"
@@ -7,14 +7,13 @@ import (
 	"io"
 
 	"github.com/hashicorp/consul/api"
-
-	"github.com/peeringgw/peeringgw/peering"
 )
 
 // ErrBadState is wrapped by the errors [DecodeState] returns.
-var ErrBadState = errors.New("xds: bad state")
+var ErrBadState = errors.New("peering: bad state")
 
-// State is everything a mesh gateway's peering resources depend on, as plain data.
+// State is everything a mesh gateway's peering resources depend on, as plain data: the
+// input of the xds package.
 //
 // Its JSON form is the state capture: every field has exactly the shape of Consul's HTTP
 // API, so a capture can be made with curl:
@@ -40,7 +39,7 @@ type State struct {
 	// service meta carries grpc_tls_port and read_replica.
 	Servers []*api.ServiceEntry
 	// Peerings are the peerings of every partition.
-	Peerings []peering.Peering
+	Peerings []Peering
 }
 
 // DecodeState reads a state capture (JSON). Unknown fields are ignored, as Consul's API
