@@ -1,0 +1,232 @@
+package acl
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseHCLErrors(t *testing.T) {
+	runParseErrorCases(t, ParseHCL, []parseErrorCase{
+		{"not HCL", "peering = \n", ErrSyntax, 1, ""},
+		{"unclosed block", "mesh = \"write\"\nservice \"web\" {\n  policy = \"read\"\n", ErrSyntax, 2, ""},
+		{"two rules on one line", "service \"web\" { policy = \"read\" intentions = \"read\" }\n", ErrSyntax, 1, ""},
+		{"unknown top-level value", "mesh = \"write\"\npeerings = \"read\"\n", ErrUnknownRule, 2, "peerings"},
+		{"unknown block", "\n\nservices \"web\" {\n  policy = \"read\"\n}\n", ErrUnknownRule, 3, `services "web"`},
+		{"unknown attribute in rule", "service \"web\" {\n  policy = \"read\"\n  polcy = \"write\"\n}\n", ErrUnknownRule, 3, `service "web" > polcy`},
+		{"intentions outside service", "node \"n\" {\n  policy = \"read\"\n  intentions = \"read\"\n}\n", ErrUnknownRule, 3, `node "n" > intentions`},
+		{"invalid access", "mesh = \"write\"\n\npeering = \"reed\"\n", ErrInvalidAccess, 3, "peering"},
+		{"list outside key", "service_prefix \"\" {\n  policy = \"list\"\n}\n", ErrInvalidAccess, 2, `service_prefix "" > policy`},
+		{"invalid intentions", "service \"web\" {\n  policy = \"read\"\n  intentions = \"all\"\n}\n", ErrInvalidAccess, 3, `service "web" > intentions`},
+		{"invalid namespace policy", "namespace \"ns\" {\n  policy = \"owner\"\n}\n", ErrInvalidAccess, 2, `namespace "ns" > policy`},
+		{"value as block", "peering \"\" {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, `peering ""`},
+		{"block as value", "mesh = \"write\"\nservice = \"read\"\n", ErrRuleShape, 2, "service"},
+		{"number value", "operator = 1\n", ErrRuleShape, 1, "operator"},
+		{"interpolated value", "operator = \"${x}\"\n", ErrRuleShape, 1, "operator"},
+		{"block without label", "service {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, "service"},
+		{"block with two labels", "service \"a\" \"b\" {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, `service "a" "b"`},
+		{"missing policy", "key_prefix \"app/\" {\n}\n", ErrMissingPolicy, 1, `key_prefix "app/"`},
+		{"mesh in namespace", "namespace_prefix \"\" {\n  mesh = \"write\"\n}\n", ErrRuleNotAllowed, 2, `namespace_prefix "" > mesh`},
+		{"peering in namespace", "partition \"p\" {\n  namespace \"n\" {\n    peering = \"read\"\n  }\n}\n", ErrRuleNotAllowed, 3, `partition "p" > namespace "n" > peering`},
+		{"nested partition", "partition \"a\" {\n  partition \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `partition "a" > partition "b"`},
+		{"namespace in namespace", "namespace \"a\" {\n  namespace_prefix \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `namespace "a" > namespace_prefix "b"`},
+		{"partition in namespace", "namespace \"a\" {\n  partition \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `namespace "a" > partition "b"`},
+		{"unknown rule in partition", "partition \"a\" {\n  meshes = \"write\"\n}\n", ErrUnknownRule, 2, `partition "a" > meshes`},
+		{"duplicate policy in JSON-like HCL body", "namespace \"a\" {\n  policy = \"read\"\n  policy = \"write\"\n}\n", ErrSyntax, 3, ""},
+	})
+}
+
+func TestParseHCLCollectsEveryError(t *testing.T) {
+	src := "mesh = \"wirte\"\nservice \"web\" {\n  policy = \"reed\"\n}\nbogus = \"x\"\n"
+	_, err := ParseHCL([]byte(src), "p.hcl")
+	var lines []int
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var pe *ParseError
+		require.ErrorAs(t, e, &pe)
+		lines = append(lines, pe.Line)
+	}
+	assert.Equal(t, []int{1, 5, 3}, lines, "got error lines %v, want attributes first, then blocks", lines)
+}
+
+func TestParseHCLConsulSpellings(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want *Policy
+	}{
+		{
+			name: "upper-case keywords and levels, as Consul's HCL 1 decoder accepts",
+			src:  "PEERING = \"READ\"\nService \"Web\" {\n  Policy = \"Write\"\n  Intentions = \"DENY\"\n}\n",
+			want: &Policy{Rules: Rules{Peering: AccessRead, Services: []ServiceRule{{Name: "Web", Policy: AccessWrite, Intentions: AccessDeny}}}},
+		},
+		{
+			name: "comments and one-line blocks",
+			src:  "# gateway\n// peering\n/* all */ peering = \"read\"\nkey \"a\" { policy = \"list\" }\n",
+			want: &Policy{Rules: Rules{Peering: AccessRead, Keys: []Rule{{Name: "a", Policy: AccessList}}}},
+		},
+		{
+			name: "rules come back sorted, equal names in source order",
+			src: "service \"b\" {\n  policy = \"read\"\n}\nservice \"a\" {\n  policy = \"deny\"\n}\n" +
+				"service \"a\" {\n  policy = \"write\"\n}\nagent \"x\" {\n  policy = \"read\"\n}\nacl = \"read\"\n",
+			want: &Policy{Rules: Rules{
+				ACL:      AccessRead,
+				Agents:   []Rule{{Name: "x", Policy: AccessRead}},
+				Services: []ServiceRule{{Name: "a", Policy: AccessDeny}, {Name: "a", Policy: AccessWrite}, {Name: "b", Policy: AccessRead}},
+			}},
+		},
+		{
+			name: "every rule kind",
+			src: `acl = "read"
+keyring = "write"
+mesh = "read"
+operator = "deny"
+peering = "write"
+agent "a" { policy = "read" }
+agent_prefix "b" { policy = "read" }
+event "c" { policy = "write" }
+event_prefix "d" { policy = "deny" }
+key "e" { policy = "list" }
+key_prefix "f" { policy = "list" }
+node "g" { policy = "write" }
+node_prefix "h" { policy = "read" }
+query "i" { policy = "write" }
+query_prefix "j" { policy = "read" }
+session "k" { policy = "write" }
+session_prefix "l" { policy = "read" }
+namespace "m" {
+  policy = "read"
+  acl = "write"
+}
+namespace_prefix "n" {
+  key_prefix "" {
+    policy = "write"
+  }
+}
+partition "o" {
+  mesh = "write"
+  node "p" {
+    policy = "read"
+  }
+  namespace "q" {
+    service "r" {
+      policy = "read"
+    }
+  }
+  namespace_prefix "s" {
+    policy = "write"
+  }
+}
+partition_prefix "t" {
+  peering = "read"
+}
+`,
+			want: &Policy{
+				Rules: Rules{
+					ACL: AccessRead, Keyring: AccessWrite, Mesh: AccessRead, Operator: AccessDeny, Peering: AccessWrite,
+					Agents: []Rule{{"a", AccessRead}}, AgentPrefixes: []Rule{{"b", AccessRead}},
+					Events: []Rule{{"c", AccessWrite}}, EventPrefixes: []Rule{{"d", AccessDeny}},
+					Keys: []Rule{{"e", AccessList}}, KeyPrefixes: []Rule{{"f", AccessList}},
+					Nodes: []Rule{{"g", AccessWrite}}, NodePrefixes: []Rule{{"h", AccessRead}},
+					Queries: []Rule{{"i", AccessWrite}}, QueryPrefixes: []Rule{{"j", AccessRead}},
+					Sessions: []Rule{{"k", AccessWrite}}, SessionPrefixes: []Rule{{"l", AccessRead}},
+				},
+				Namespaces:        []NamespaceRules{{Name: "m", Policy: AccessRead, Rules: Rules{ACL: AccessWrite}}},
+				NamespacePrefixes: []NamespaceRules{{Name: "n", Rules: Rules{KeyPrefixes: []Rule{{"", AccessWrite}}}}},
+				Partitions: []PartitionRules{{
+					Name:              "o",
+					Rules:             Rules{Mesh: AccessWrite, Nodes: []Rule{{"p", AccessRead}}},
+					Namespaces:        []NamespaceRules{{Name: "q", Rules: Rules{Services: []ServiceRule{{Name: "r", Policy: AccessRead}}}}},
+					NamespacePrefixes: []NamespaceRules{{Name: "s", Policy: AccessWrite}},
+				}},
+				PartitionPrefixes: []PartitionRules{{Name: "t", Rules: Rules{Peering: AccessRead}}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseHCL([]byte(tt.src), "p.hcl")
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			// Everything parsed renders and parses back to the same value.
+			assertRoundTrip(t, got)
+		})
+	}
+}
+
+func TestParseHCLEmpty(t *testing.T) {
+	got, err := ParseHCL(nil, "empty.hcl")
+	require.NoError(t, err)
+	assert.Equal(t, &Policy{}, got)
+	text, err := got.RenderHCL()
+	require.NoError(t, err)
+	assert.Empty(t, text)
+}
+
+func TestRenderHCLUnsafeNames(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy *Policy
+	}{
+		{"template sequence", &Policy{Rules: Rules{KeyPrefixes: []Rule{{Name: "app/${env}", Policy: AccessRead}}}}},
+		{"directive sequence", &Policy{Rules: Rules{Keys: []Rule{{Name: "%{if}", Policy: AccessRead}}}}},
+		{"not NFC", &Policy{Partitions: []PartitionRules{{Name: "e\u0301", Rules: Rules{Peering: AccessRead}}}}},
+		{"nested in a namespace", &Policy{Namespaces: []NamespaceRules{{Name: "ns", Rules: Rules{Services: []ServiceRule{{Name: "${x}", Policy: AccessRead}}}}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.policy.RenderHCL()
+			require.ErrorIs(t, err, ErrNotHCLSafe)
+			_, err = tt.policy.RenderCompactHCL()
+			require.ErrorIs(t, err, ErrNotHCLSafe)
+			text, err := tt.policy.RenderJSON()
+			require.NoError(t, err, "JSON carries any name")
+			back, err := ParseJSON(text, "p.json")
+			require.NoError(t, err)
+			assert.Equal(t, tt.policy, back)
+		})
+	}
+}
+
+func TestRenderHCLQuotesNames(t *testing.T) {
+	p := &Policy{Rules: Rules{Services: []ServiceRule{{Name: "a \"quoted\"\\name\n", Policy: AccessRead}}}}
+	text, err := p.RenderHCL()
+	require.NoError(t, err)
+	assert.Equal(t, "service \"a \\\"quoted\\\"\\\\name\\n\" {\n  policy = \"read\"\n}\n", string(text))
+	back, err := ParseHCL(text, "p.hcl")
+	require.NoError(t, err)
+	assert.Equal(t, p, back)
+}
+
+func TestRenderInvalidPolicy(t *testing.T) {
+	p := &Policy{Rules: Rules{Peering: "reed"}}
+	for _, r := range renderers {
+		t.Run(r.suffix, func(t *testing.T) {
+			_, err := r.render(p)
+			require.ErrorIs(t, err, ErrInvalidAccess)
+			var ve *ValidationError
+			require.True(t, errors.As(err, &ve), "got %v, want a *ValidationError", err)
+		})
+	}
+}
+
+func TestParseErrorFilename(t *testing.T) {
+	tests := []struct {
+		name  string
+		parse func([]byte, string) (*Policy, error)
+		src   string
+	}{
+		{"hcl", ParseHCL, `peering = "x"`},
+		{"json", ParseJSON, `{"peering": "x"}`},
+		{"detected", Parse, `{"peering": "x"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.parse([]byte(tt.src), "team/gateway.policy")
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, "team/gateway.policy", pe.Filename)
+		})
+	}
+}
