@@ -7,11 +7,12 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/peering"
 )
 
 // defaultConnectTimeout is Consul's connect timeout for gateway clusters.
-const defaultConnectTimeout = 5 * time.Second
+const defaultConnectTimeout = gateway.DefaultConnectTimeout
 
 // gatewayConfig is what the resources need from the gateway service, the mesh entry and
 // the cluster's identity.
@@ -26,7 +27,7 @@ type gatewayConfig struct {
 	// datacenter or trust domain is unknown.
 	datacenter string
 	acceptName string
-	binds      []Bind
+	binds      []gateway.Bind
 	timeout    time.Duration
 	diags      []Diagnostic
 }

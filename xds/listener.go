@@ -14,6 +14,8 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/sni_cluster/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+
+	"github.com/peeringgw/peeringgw/gateway"
 )
 
 // Names and type URLs of the Envoy extensions a peering listener uses.
@@ -112,17 +114,17 @@ var tlsInspector = &listenerv3.ListenerFilter{
 }
 
 // listenerName is Consul's name for a gateway listener: "<bind>:<address>:<port>".
-func listenerName(b Bind) string {
-	return b.Name + ":" + b.Address + ":" + strconv.FormatUint(uint64(b.Port), 10)
+func listenerName(b gateway.Bind) string {
+	return b.Name + ":" + b.Address + ":" + strconv.Itoa(b.Port)
 }
 
 // buildListener returns the listener for one bind address with the given chains.
-func buildListener(b Bind, chains []*listenerv3.FilterChain) *listenerv3.Listener {
+func buildListener(b gateway.Bind, chains []*listenerv3.FilterChain) *listenerv3.Listener {
 	return &listenerv3.Listener{
 		Name: listenerName(b),
 		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 			Address:       b.Address,
-			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: b.Port},
+			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(b.Port)},
 		}}},
 		FilterChains:    chains,
 		ListenerFilters: []*listenerv3.ListenerFilter{tlsInspector},
