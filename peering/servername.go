@@ -3,7 +3,6 @@ package peering
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // ErrInvalidServerName is the error wrapped when a peer server name cannot be used as a
@@ -32,10 +31,20 @@ func CheckServerName(name string) error {
 	case len(name) > 253:
 		return fmt.Errorf("%w: %d bytes, longer than 253", ErrInvalidServerName, len(name))
 	}
-	for label := range strings.SplitSeq(name, ".") {
-		if err := checkLabel(label); err != nil {
+	return checkLabels(name)
+}
+
+// checkLabels checks each dot-separated label of name.
+func checkLabels(name string) error {
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] != '.' {
+			continue
+		}
+		if err := checkLabel(name[start:i]); err != nil {
 			return fmt.Errorf("%w %q: %s", ErrInvalidServerName, name, err)
 		}
+		start = i + 1
 	}
 	return nil
 }

@@ -1,8 +1,13 @@
 package xds
 
 import (
+	"runtime"
+	"sync"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
+	"github.com/peeringgw/peeringgw/peering"
 )
 
 // slab hands out pointers to zeroed values allocated in chunks, so that building N
@@ -82,14 +87,43 @@ type arena struct {
 	lbEndpoints slab[*endpointv3.LbEndpoint]
 	chains      slab[chainBox]
 	bytes       byteSlab
+	candidates  slab[candidate]
+	entries     slab[peerEntry]
 }
 
-// reserve prepares the arena for targets clusters with endpoints endpoints in all.
-func (a *arena) reserve(targets, endpoints int) {
-	a.clusters.reserve(targets)
-	a.assignments.reserve(targets)
+// reserve sizes the arena for building the resources of list at once.
+func (a *arena) reserve(list []peering.Peering) {
+	n, endpoints := len(list), 0
+	for i := range list {
+		endpoints += len(list[i].Addresses())
+	}
+	a.clusters.reserve(n)
+	a.assignments.reserve(n)
 	a.endpoints.reserve(endpoints)
 	a.lbEndpoints.reserve(endpoints)
-	a.chains.reserve(targets)
-	a.bytes.reserve(targets * 2 * (len(peerStatPrefix) + 64))
+	a.chains.reserve(n)
+	a.bytes.reserve(n * 2 * (len(peerStatPrefix) + 64))
+	a.candidates.reserve(n)
+	a.entries.reserve(n)
+}
+
+// minPerWorker is the least work worth a goroutine of its own.
+const minPerWorker = 2048
+
+// workersFor returns how many goroutines share n items.
+func workersFor(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
+}
+
+// parallel calls fn for each of workers contiguous ranges of [0, n) and waits for all.
+func parallel(n, workers int, fn func(worker, lo, hi int)) {
+	if workers <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { fn(w, w*n/workers, (w+1)*n/workers) })
+	}
+	wg.Wait()
 }

@@ -3,6 +3,7 @@ package xds
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -23,9 +24,6 @@ type peerSet struct {
 	// so a full build never pays for it.
 	byKey map[peeringKey]*candidate
 	order int // list position given to the next new peering
-
-	candSlab  slab[candidate]
-	entrySlab slab[peerEntry]
 }
 
 // peeringKey identifies a peering; seq tells apart duplicates within one list.
@@ -81,13 +79,13 @@ type peerEntry struct {
 	chain     *listenerv3.FilterChain
 }
 
-func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *candidate {
+func (b *Builder) newCandidate(a *arena, p *peering.Peering, key peeringKey, order int) *candidate {
 	t, errs, ok := peering.TargetOf(p)
 	if ok && t.ServerName == b.gw.acceptName {
 		errs = append(errs, &peering.InputError{Peering: key.String(), Field: "PeerServerName", Value: t.ServerName, Err: ErrPeerIsLocal})
 		ok = false
 	}
-	c := b.peers.candSlab.next()
+	c := a.candidates.next()
 	*c = candidate{key: key, target: t, ok: ok, order: order, diags: errs}
 	return c
 }
@@ -98,98 +96,154 @@ func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *c
 func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *Changes) bool {
 	ps := &b.peers
 	if len(ps.entries) == 0 {
-		b.reserve(list)
+		return b.buildAll(list, ch)
 	}
-	cands := make([]*candidate, 0, len(list))
-	usable := make([]*candidate, 0, len(list))
-	for i := range list {
-		p := &list[i]
-		if !p.Dialing() {
-			continue
-		}
-		c := b.newCandidate(p, keyOf(p), i)
-		c.pos = len(cands)
-		cands = append(cands, c)
-		if c.ok {
-			usable = append(usable, c)
-		}
-	}
-	slices.SortFunc(usable, func(x, y *candidate) int {
-		return cmp.Or(strings.Compare(x.target.ServerName, y.target.ServerName), rank(x, y))
-	})
+	cands, usable := b.collect(&b.arena, list, 0, len(list))
+	sortCandidates(usable)
 	ps.cands, ps.byKey, ps.order = cands, nil, max(ps.order, len(list))
 
 	old := ps.entries
 	entries := make([]*peerEntry, 0, len(usable))
 	changed := false
-	i, j := 0, 0
-	for i < len(usable) || j < len(old) {
-		if i == len(usable) || j < len(old) && old[j].name < usable[i].target.ServerName {
+	j := 0
+	for group := range groups(usable) {
+		name := group[0].target.ServerName
+		for j < len(old) && old[j].name < name {
 			b.dropEntry(old[j], ch)
 			changed = true
 			j++
-			continue
-		}
-		name := usable[i].target.ServerName
-		k := i + 1
-		for k < len(usable) && usable[k].target.ServerName == name {
-			k++
 		}
 		var e *peerEntry
 		if j < len(old) && old[j].name == name {
 			e = old[j]
 			j++
 		} else {
-			e = ps.entrySlab.next()
+			e = b.arena.entries.next()
 			e.name = name
 			changed = true
 		}
-		e.cands = usable[i:k:k]
-		b.refresh(e, rebuildClusters, ch)
+		e.cands = group
+		b.refresh(&b.arena, e, rebuildClusters, ch)
 		entries = append(entries, e)
-		i = k
+	}
+	for ; j < len(old); j++ {
+		b.dropEntry(old[j], ch)
+		changed = true
 	}
 	ps.entries = entries
 	return changed
 }
 
-// reserve sizes the arenas for a first build from list.
-func (b *Builder) reserve(list []peering.Peering) {
-	endpoints := 0
-	for i := range list {
-		endpoints += len(list[i].Addresses())
+// buildAll is setPeerings for a Builder with no peer entries yet. Every entry is new, so
+// the candidates and the resources are built on all CPUs, each worker with its own arena,
+// in contiguous ranges, so the result is the same as a sequential build.
+func (b *Builder) buildAll(list []peering.Peering, ch *Changes) bool {
+	ps := &b.peers
+	workers := workersFor(len(list))
+	arenas := make([]arena, workers)
+	cands := make([][]*candidate, workers)
+	usable := make([][]*candidate, workers)
+	parallel(len(list), workers, func(w, lo, hi int) {
+		arenas[w].reserve(list[lo:hi])
+		cands[w], usable[w] = b.collect(&arenas[w], list, lo, hi)
+	})
+	all, ok := slices.Concat(cands...), slices.Concat(usable...)
+	for i, c := range all {
+		c.pos = i
 	}
-	b.arena.reserve(len(list), endpoints)
-	b.peers.candSlab.reserve(len(list))
-	b.peers.entrySlab.reserve(len(list))
+	sortCandidates(ok)
+	ps.cands, ps.byKey, ps.order = all, nil, max(ps.order, len(list))
+
+	var entries []*peerEntry
+	for group := range groups(ok) {
+		e := b.arena.entries.next()
+		e.name, e.cands = group[0].target.ServerName, group
+		entries = append(entries, e)
+	}
+	parallel(len(entries), workers, func(w, lo, hi int) {
+		for _, e := range entries[lo:hi] {
+			b.refresh(&arenas[w], e, false, nil)
+		}
+	})
+	for _, e := range entries {
+		ch.addCluster(e.cluster)
+		if e.cla != nil {
+			ch.addEndpoints(e.cla)
+		}
+	}
+	ps.entries = entries
+	return len(entries) > 0
+}
+
+// collect makes the candidates of the dialing peerings in list[lo:hi], and returns them
+// and the usable ones among them.
+func (b *Builder) collect(a *arena, list []peering.Peering, lo, hi int) (cands, usable []*candidate) {
+	cands = make([]*candidate, 0, hi-lo)
+	usable = make([]*candidate, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		p := &list[i]
+		if !p.Dialing() {
+			continue
+		}
+		c := b.newCandidate(a, p, keyOf(p), i)
+		c.pos = len(cands)
+		cands = append(cands, c)
+		if c.ok {
+			usable = append(usable, c)
+		}
+	}
+	return cands, usable
+}
+
+// sortCandidates sorts candidates by server name, each name's ranked best first.
+func sortCandidates(cs []*candidate) {
+	slices.SortFunc(cs, func(x, y *candidate) int {
+		return cmp.Or(strings.Compare(x.target.ServerName, y.target.ServerName), rank(x, y))
+	})
+}
+
+// groups yields the runs of sorted candidates that share a server name.
+func groups(sorted []*candidate) iter.Seq[[]*candidate] {
+	return func(yield func([]*candidate) bool) {
+		for i := 0; i < len(sorted); {
+			k := i + 1
+			for k < len(sorted) && sorted[k].target.ServerName == sorted[i].target.ServerName {
+				k++
+			}
+			if !yield(sorted[i:k:k]) {
+				return
+			}
+			i = k
+		}
+	}
 }
 
 // refresh brings an entry's resources in line with its winning candidate.
-func (b *Builder) refresh(e *peerEntry, rebuildCluster bool, ch *Changes) {
+func (b *Builder) refresh(a *arena, e *peerEntry, rebuildCluster bool, ch *Changes) {
 	t := &e.cands[0].target
 	isNew := e.cluster == nil
 	if !isNew && e.hostnames == t.Hostnames && slices.Equal(e.addrs, t.Addresses) {
 		if rebuildCluster {
-			e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+			e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 			ch.addCluster(e.cluster)
 		}
 		return
 	}
 	// An EDS cluster does not depend on its addresses, so it is kept when it can be.
 	if isNew || e.hostnames || t.Hostnames || rebuildCluster {
-		e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+		e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 		ch.addCluster(e.cluster)
 	}
 	switch {
 	case !t.Hostnames:
-		e.cla = b.arena.assignment(e.name, t.Addresses)
+		e.cla = a.assignment(e.name, t.Addresses)
 		ch.addEndpoints(e.cla)
 	case e.cla != nil:
 		ch.removeEndpoints(e.name)
 		e.cla = nil
 	}
 	if isNew {
-		e.chain = b.arena.sniChain(e.name, peerStatPrefix, e.name)
+		e.chain = a.sniChain(e.name, peerStatPrefix, e.name)
 	}
 	e.hostnames, e.addrs = t.Hostnames, t.Addresses
 }
@@ -224,7 +278,7 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 	} else {
 		ps.order++
 	}
-	c := b.newCandidate(&p, key, order)
+	c := b.newCandidate(&b.arena, &p, key, order)
 	ps.byKey[key] = c
 	if old != nil {
 		c.pos = old.pos
@@ -244,10 +298,10 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 		namesChanged = namesChanged || removed
 	}
 	if joined != nil {
-		b.refresh(joined, false, &ch)
+		b.refresh(&b.arena, joined, false, &ch)
 	}
 	if left != nil && left != joined {
-		b.refresh(left, false, &ch)
+		b.refresh(&b.arena, left, false, &ch)
 	}
 	if namesChanged {
 		b.rebuildListeners(&ch)
@@ -280,7 +334,7 @@ func (b *Builder) removeCandidate(key peeringKey, ch *Changes) {
 	}
 	left, removed := b.leave(old, ch)
 	if left != nil {
-		b.refresh(left, false, ch)
+		b.refresh(&b.arena, left, false, ch)
 	}
 	if removed {
 		b.rebuildListeners(ch)
@@ -312,7 +366,7 @@ func (b *Builder) join(c *candidate) (*peerEntry, bool) {
 	ps := &b.peers
 	i, found := ps.find(c.target.ServerName)
 	if !found {
-		e := ps.entrySlab.next()
+		e := b.arena.entries.next()
 		e.name, e.cands = c.target.ServerName, []*candidate{c}
 		ps.entries = slices.Insert(ps.entries, i, e)
 		return e, true
