@@ -86,13 +86,16 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkUpdateOnePeer measures producing the changes after one peer's addresses
-// change: what a server pushes. Each iteration changes a different peer.
+// BenchmarkUpdateOnePeer measures what a control plane does when one peer's addresses
+// change: the Builder produces the changes and the Server stores them in the gateway's
+// caches, ready to push. Each iteration changes a different peer.
 func BenchmarkUpdateOnePeer(b *testing.B) {
 	for _, n := range benchPeerCounts {
 		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) {
 			builder := xds.NewBuilder()
 			builder.Set(benchState(n))
+			srv := xds.NewServer(b.Context())
+			srv.SetResources(testNode, builder.Resources())
 			updates := [2][]peering.Peering{make([]peering.Peering, n), make([]peering.Peering, n)}
 			for i := range n {
 				updates[0][i] = benchPeering(i, true)
@@ -104,6 +107,9 @@ func BenchmarkUpdateOnePeer(b *testing.B) {
 				ch := builder.SetPeering(updates[(i/n)%2][i%n])
 				if len(ch.Endpoints) != 1 {
 					b.Fatalf("got %d changed endpoints, want 1", len(ch.Endpoints))
+				}
+				if err := srv.Apply(testNode, ch); err != nil {
+					b.Fatal(err)
 				}
 				i++
 			}
