@@ -133,22 +133,29 @@ func TargetOf(p *Peering) (t Target, errs []error, ok bool) {
 		field = "ManualServerAddresses"
 	}
 	raw := p.Addresses()
-	if !slices.IsSorted(raw) {
-		raw = slices.Clone(raw)
-		slices.Sort(raw)
-	}
+	order := sortedOrder(raw)
 	addrs := make([]Address, 0, len(raw))
 	hostnames := 0
-	for i, s := range raw {
-		a, isIP, err := parseAddress(s)
+	var bad []int // indexes of the addresses that failed, reported in input order
+	for k := range raw {
+		i := k
+		if order != nil {
+			i = order[k]
+		}
+		a, isIP, err := parseAddress(raw[i])
 		if err != nil {
-			errs = append(errs, p.inputError(fmt.Sprintf("%s[%d]", field, i), s, err))
+			bad = append(bad, i)
 			continue
 		}
 		if !isIP {
 			hostnames++
 		}
 		addrs = append(addrs, a)
+	}
+	slices.Sort(bad)
+	for _, i := range bad {
+		_, _, err := parseAddress(raw[i])
+		errs = append(errs, p.inputError(fmt.Sprintf("%s[%d]", field, i), raw[i], err))
 	}
 	t = Target{ServerName: p.PeerServerName, ModifyIndex: p.ModifyIndex, Addresses: addrs}
 	if hostnames > 0 && hostnames < len(addrs) {
@@ -175,6 +182,20 @@ func TargetOf(p *Peering) (t Target, errs []error, ok bool) {
 
 func (p *Peering) inputError(field, value string, err error) *InputError {
 	return &InputError{Peering: p.Key(), Field: field, Value: value, Err: err}
+}
+
+// sortedOrder returns the indexes of ss in Consul's order (the strings sorted
+// byte-wise), or nil when ss is already in that order.
+func sortedOrder(ss []string) []int {
+	if slices.IsSorted(ss) {
+		return nil
+	}
+	order := make([]int, len(ss))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(ss[a], ss[b]) })
+	return order
 }
 
 // parseAddress splits "host:port" strictly: the port must be decimal digits in 1..65535

@@ -36,8 +36,14 @@ func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, 
 	binds, errs := gateway.BindAddresses(gw, opts)
 	for _, err := range errs {
 		// Consul drops a bind that repeats an earlier address: defined behaviour, and the
-		// norm when tagged addresses repeat the service address, so not reported.
-		if !errors.Is(err, gateway.ErrDuplicateBind) {
+		// norm when tagged addresses repeat the service address, so not reported. An empty
+		// tagged or custom address listens on 127.0.0.1, as in Consul 1.16 (1.14 emits an
+		// empty address, which Envoy rejects).
+		switch {
+		case errors.Is(err, gateway.ErrDuplicateBind):
+		case errors.Is(err, gateway.ErrEmptyAddress):
+			*diags = append(*diags, Diagnostic{Input: "Gateway", Err: err})
+		default:
 			*diags = append(*diags, Diagnostic{Input: "Gateway", Err: fmt.Errorf("%w; no listener for it", err)})
 		}
 	}

@@ -70,6 +70,7 @@ func (b *Builder) set(s *peering.State, ch *Changes) {
 	if listenersStale {
 		b.rebuildListeners(ch)
 	}
+	ch.normalize()
 }
 
 // setLocal installs the accept side (the local servers) and reports whether the

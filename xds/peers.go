@@ -18,7 +18,7 @@ import (
 // peerSet is the dial side of a gateway: every dialing peering (a candidate) and, per
 // peer server name, the candidates that bid for it and the resources of the winner.
 type peerSet struct {
-	cands   []*candidate // every dialing peering, in no particular order
+	cands   []*candidate // every peering, in no particular order
 	entries []*peerEntry // sorted by name; each has at least one usable candidate
 	// byKey indexes cands; it is built by the first single-peering update after a Set,
 	// so a full build never pays for it.
@@ -51,7 +51,8 @@ func compareKeys(x, y peeringKey) int {
 	return cmp.Or(strings.Compare(x.partition, y.partition), strings.Compare(x.name, y.name), cmp.Compare(x.seq, y.seq))
 }
 
-// candidate is one dialing peering's bid for a server name.
+// candidate is one peering's bid for a server name; only a dialing peering with a valid
+// server name and a usable address is ok.
 type candidate struct {
 	key    peeringKey
 	target peering.Target
@@ -175,16 +176,14 @@ func (b *Builder) buildAll(list []peering.Peering, ch *Changes) bool {
 	return len(entries) > 0
 }
 
-// collect makes the candidates of the dialing peerings in list[lo:hi], and returns them
-// and the usable ones among them.
+// collect makes the candidates of the peerings in list[lo:hi] and returns them and the
+// usable ones among them. Accepting peerings are candidates too, never usable: they keep
+// their place in the list order should a later update make them dial.
 func (b *Builder) collect(a *arena, list []peering.Peering, lo, hi int) (cands, usable []*candidate) {
 	cands = make([]*candidate, 0, hi-lo)
 	usable = make([]*candidate, 0, hi-lo)
 	for i := lo; i < hi; i++ {
 		p := &list[i]
-		if !p.Dialing() {
-			continue
-		}
 		c := b.newCandidate(a, p, keyOf(p), i)
 		c.pos = len(cands)
 		cands = append(cands, c)
@@ -267,10 +266,6 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 	ps := &b.peers
 	ps.index()
 	key := keyOf(&p)
-	if !p.Dialing() {
-		b.removeCandidate(key, &ch)
-		return ch
-	}
 	old := ps.byKey[key]
 	order := ps.order
 	if old != nil {
