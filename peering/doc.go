@@ -20,4 +20,34 @@
 //     before IPs), and reports every peering or address it had to skip;
 //   - [DecodeToken] decodes a peering token so that a tool can show where a dialing
 //     cluster will connect, without ever printing the establishment secret.
+//
+// # Sources and the watcher
+//
+// A [State], the input of the xds package, can be read from Consul. [ReadState] reads
+// every part once; [ConsulSources] returns one [Source] per part, each a Consul blocking
+// query where the endpoint supports one. A host program may replace any of them with its
+// own, such as a [SourceFunc] giving peerings kept elsewhere. Reads fail with typed
+// errors: a [*PermissionError] (matching [ErrPermissionDenied]) names the ACL rule the
+// token lacks, and errors wrap [ErrUnreachable] when Consul cannot be reached or
+// [ErrGatewayNotFound] when the agent does not know the gateway.
+//
+// A [Watcher] keeps a State current: one blocking-read loop per part, bursts of changes
+// coalesced into one delivery, a backoff with jitter after errors, and each new State
+// handed to a [Sink] as a fresh value:
+//
+//	src := peering.ConsulSources(client, "mesh-gateway")
+//	sink := peering.SinkFunc(func(ctx context.Context, s *peering.State) {
+//		push(builder.Set(s)) // builder is an xds.Builder
+//	})
+//	w, err := peering.NewWatcher(src, sink, peering.WithErrorHandler(logError))
+//	if err != nil {
+//		return err
+//	}
+//	return w.Run(ctx) // until ctx ends
+//
+// The Watcher delivers its first State once every part has been read, and when a read
+// fails it keeps the last good value of that part: it never delivers an empty or partial
+// State because Consul was unreachable or refused a request. [Watcher.Err] and
+// [Watcher.LastSync] tell whether it is current. [WriteCapture] writes a State as a
+// capture file for a bug report, with credentials removed.
 package peering
