@@ -11,6 +11,8 @@ import (
 	_ "github.com/hashicorp/consul/api"
 	_ "github.com/hashicorp/hcl/v2/hclsimple"
 	_ "github.com/hashicorp/hcl/v2/hclwrite"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "github.com/stretchr/testify/require"
 	_ "go.uber.org/goleak"
 	_ "go.yaml.in/yaml/v3"
