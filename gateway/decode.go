@@ -264,7 +264,9 @@ func decodeBindAddresses(key string, v any, o *Options) []error {
 	default:
 		return []error{typeError(key, v, fmt.Errorf("want a map of name to address"))}
 	}
-	o.BindAddresses = binds
+	if len(binds) > 0 { // an empty map binds nothing, like no map
+		o.BindAddresses = binds
+	}
 	return errs
 }
 

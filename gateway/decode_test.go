@@ -201,9 +201,9 @@ func TestParseOptions(t *testing.T) {
 			want:   Options{BindAddresses: map[string]api.ServiceAddress{"a": {Address: "10.0.0.1", Port: 1}, "n": {}}},
 		},
 		{
-			name:   "bind addresses: empty list is an empty map",
+			name:   "bind addresses: empty list binds nothing",
 			config: map[string]any{"envoy_gateway_bind_addresses": []any{}},
-			want:   Options{BindAddresses: map[string]api.ServiceAddress{}},
+			want:   Options{},
 		},
 		{
 			name: "bind addresses: unknown field kept entry, bad port dropped entry",
@@ -232,7 +232,7 @@ func TestParseOptions(t *testing.T) {
 		{
 			name:     "bind addresses: entry not a map",
 			config:   map[string]any{"envoy_gateway_bind_addresses": map[string]any{"a": "10.0.0.1:443"}},
-			want:     Options{BindAddresses: map[string]api.ServiceAddress{}},
+			want:     Options{},
 			problems: []problem{{"envoy_gateway_bind_addresses[a]", ErrOptionType}},
 		},
 		{
