@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"testing"
 )
 
 // Ports are picked in [portMin, portMax), below Linux's default ephemeral
@@ -21,6 +22,21 @@ const maxPortProbes = 1000
 
 // errNoFreePorts reports that freePorts found too few free ports.
 var errNoFreePorts = errors.New("testconsul: no free loopback ports")
+
+// FreePorts returns n distinct ports on which 127.0.0.1 accepts TCP and UDP,
+// for servers a test starts beside its agents (a data plane's listeners, say).
+// They are picked as the agents' ports are: below Linux's ephemeral range,
+// so that outgoing connections do not take them before they are bound.
+// Another process may still bind one first. It fails the test when too few
+// ports are free.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	p, err := freePorts(n)
+	if err != nil {
+		t.Fatalf("testconsul: %v", err)
+	}
+	return p
+}
 
 // freePorts returns n distinct ports on which 127.0.0.1 accepts both TCP and
 // UDP, as serf and DNS need both.

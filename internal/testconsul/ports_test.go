@@ -22,6 +22,14 @@ func TestFreePorts(t *testing.T) {
 	}
 }
 
+func TestFreePortsExported(t *testing.T) {
+	got := FreePorts(t, 3)
+	require.Len(t, got, 3, "got %d ports, want 3", len(got))
+	for _, p := range got {
+		assert.True(t, portFree(p), "got port %d busy, want it free", p)
+	}
+}
+
 func TestPortFree(t *testing.T) {
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
