@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/hashicorp/consul/api"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/peeringgw/peeringgw/internal/dataplane"
+	"github.com/peeringgw/peeringgw/peering"
+	"github.com/peeringgw/peeringgw/xds"
+)
+
+// Timing of the watcher, chosen so that changes reach the gateway within a fraction of
+// a second and reads resume quickly after an agent restarts.
+const (
+	// watchWait is the wait of a blocking query. It must stay below the timeout of the
+	// agents' HTTP clients (10 s), or every quiet wait ends as an error.
+	watchWait     = 2 * time.Second
+	watchQuiet    = 50 * time.Millisecond
+	watchBackoff  = 50 * time.Millisecond
+	watchMaxDelay = 500 * time.Millisecond
+	watchPoll     = 500 * time.Millisecond
+)
+
+// ControlPlane is this library's control plane for one mesh gateway, run the way a host
+// program runs it: a peering.Watcher reads the gateway's State from its Consul agent,
+// an xds.Builder turns each State into changes, and an xds.Server serves them over
+// gRPC on loopback to data planes that connect as the gateway.
+type ControlPlane struct {
+	// NodeID is the gateway's service ID, the node ID its data planes use.
+	NodeID string
+	// Server serves the gateway's resources.
+	Server *xds.Server
+	// Watcher keeps the gateway's State current.
+	Watcher *peering.Watcher
+
+	addr string
+
+	mu        sync.Mutex
+	builder   *xds.Builder
+	states    []*peering.State
+	applyErrs []error
+	readErrs  []error
+}
+
+// StartControlPlane starts the control plane of the gateway with service ID gatewayID
+// registered with the agent behind client, and stops it when the test ends. The client's
+// token is the gateway's.
+func StartControlPlane(t testing.TB, client *api.Client, gatewayID string) *ControlPlane {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx), builder: xds.NewBuilder()}
+	w, err := peering.NewWatcher(
+		peering.ConsulSources(client, gatewayID, peering.WithWaitTime(watchWait)),
+		peering.SinkFunc(cp.update),
+		peering.WithErrorHandler(cp.readFailed),
+		peering.WithQuietPeriod(watchQuiet),
+		peering.WithBackoff(watchBackoff, watchMaxDelay),
+		peering.WithPollInterval(watchPoll),
+	)
+	if err != nil {
+		cancel()
+		t.Fatalf("e2e: watcher of gateway %s: %v", gatewayID, err)
+	}
+	cp.Watcher = w
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatalf("e2e: listen for xDS: %v", err)
+	}
+	cp.addr = lis.Addr().String()
+	g := grpc.NewServer()
+	cp.Server.Register(g)
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(lis) }()
+	watched := make(chan error, 1)
+	go func() { watched <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-watched; err != nil {
+			t.Errorf("e2e: watcher of gateway %s: %v", gatewayID, err)
+		}
+		g.Stop()
+		if err := <-served; err != nil {
+			t.Errorf("e2e: xDS server of gateway %s: %v", gatewayID, err)
+		}
+	})
+	return cp
+}
+
+// update is the watcher's sink: it builds the changes of the new State and serves them.
+func (cp *ControlPlane) update(_ context.Context, s *peering.State) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	err := cp.Server.Apply(cp.NodeID, cp.builder.Set(s))
+	cp.states = append(cp.states, s)
+	if err != nil {
+		cp.applyErrs = append(cp.applyErrs, err)
+	}
+}
+
+func (cp *ControlPlane) readFailed(err error) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.readErrs = append(cp.readErrs, err)
+}
+
+// States returns every State the control plane has applied, in order. They must not be
+// modified.
+func (cp *ControlPlane) States() []*peering.State {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return slices.Clone(cp.states)
+}
+
+// ApplyErr returns the errors xds.Server.Apply returned, joined.
+func (cp *ControlPlane) ApplyErr() error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return errors.Join(cp.applyErrs...)
+}
+
+// ReadErrors returns every error the watcher's sources returned so far.
+func (cp *ControlPlane) ReadErrors() []error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return slices.Clone(cp.readErrs)
+}
+
+// Built returns the resources of the last State applied and its diagnostics.
+func (cp *ControlPlane) Built() (*xds.Resources, []xds.Diagnostic) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.builder.Resources(), cp.builder.Diagnostics()
+}
+
+// Served returns the resources the server holds for the gateway now, each list sorted
+// by name.
+func (cp *ControlPlane) Served() *xds.Resources {
+	return ServedResources(cp.Server, cp.NodeID)
+}
+
+// ServedResources returns the clusters, endpoints and listeners s holds for gateway
+// nodeID, each list sorted by name.
+func ServedResources(s *xds.Server, nodeID string) *xds.Resources {
+	byType := s.Resources(nodeID)
+	var r xds.Resources
+	for _, res := range sortedResources(byType[resourcev3.ClusterType]) {
+		if c, ok := res.(*clusterv3.Cluster); ok {
+			r.Clusters = append(r.Clusters, c)
+		}
+	}
+	for _, res := range sortedResources(byType[resourcev3.EndpointType]) {
+		if e, ok := res.(*endpointv3.ClusterLoadAssignment); ok {
+			r.Endpoints = append(r.Endpoints, e)
+		}
+	}
+	for _, res := range sortedResources(byType[resourcev3.ListenerType]) {
+		if l, ok := res.(*listenerv3.Listener); ok {
+			r.Listeners = append(r.Listeners, l)
+		}
+	}
+	return &r
+}
+
+func sortedResources(m map[string]types.Resource) []types.Resource {
+	out := make([]types.Resource, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[name])
+	}
+	return out
+}
+
+// StartDataPlane starts a data plane that connects to the control plane as the gateway,
+// and stops it when the test ends, checking that its stream ended cleanly.
+func (cp *ControlPlane) StartDataPlane(t testing.TB) *dataplane.DataPlane {
+	t.Helper()
+	conn, err := grpc.NewClient(cp.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("e2e: connect to the control plane of gateway %s: %v", cp.NodeID, err)
+	}
+	dp := dataplane.New(cp.NodeID)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- dp.Run(ctx, conn) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("e2e: data plane of gateway %s: %v", cp.NodeID, err)
+		}
+		if err := errors.Join(dp.Close(), conn.Close()); err != nil {
+			t.Errorf("e2e: close data plane of gateway %s: %v", cp.NodeID, err)
+		}
+	})
+	return dp
+}
