@@ -66,6 +66,12 @@ func WithWaitTime(d time.Duration) ConsulOption {
 // [*PermissionError] naming the rule the token lacks; a request that does not reach
 // Consul wraps [ErrUnreachable]; a gateway the agent does not know wraps
 // [ErrGatewayNotFound]. Other answers are wrapped as they come (an api.StatusError).
+//
+// Consul's HTTP API does not return a peering's manual server addresses (the
+// ServerExternalAddresses a token was generated with), while Consul's own gateway routes
+// to them. A dialing cluster that establishes with such a token should fill
+// [Peering.ManualServerAddresses] itself, e.g. from [DecodeToken], by wrapping the
+// Peerings source.
 func ConsulSources(client *api.Client, gatewayID string, opts ...ConsulOption) Sources {
 	c := &consul{client: client, gatewayID: gatewayID, waitTime: DefaultWaitTime}
 	for _, opt := range opts {
@@ -274,8 +280,9 @@ func (s *consulServers) Read(ctx context.Context, after Version) ([]*api.Service
 
 type consulPeerings struct {
 	*consul
-	// defaultOnly is set once Consul refused partition=*.
-	defaultOnly atomic.Bool
+	// defaultOnly is set when the agent is not Consul Enterprise, or once Consul refused
+	// partition=*; checked is set once the agent's edition was asked for.
+	defaultOnly, checked atomic.Bool
 }
 
 var _ Source[[]Peering] = (*consulPeerings)(nil)
@@ -300,9 +307,27 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 	return out, indexVersion(after, qm), nil
 }
 
+// checkEdition asks the agent for its version: only Consul Enterprise ("1.x.y+ent") has
+// partitions, and Consul CE answers 400 (and logs an error) to partition=*. When the
+// version cannot be read, list finds out from the 400 instead.
+func (s *consulPeerings) checkEdition(ctx context.Context) {
+	s.checked.Store(true)
+	var self struct{ Config struct{ Version string } }
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	if _, err := s.client.Raw().Query("/v1/agent/self", &self, q); err != nil || self.Config.Version == "" {
+		return
+	}
+	if !strings.Contains(self.Config.Version, "+ent") {
+		s.defaultOnly.Store(true)
+	}
+}
+
 // list lists the peerings with partition=*, and without it from the first time Consul
 // answers 400 to the wildcard.
 func (s *consulPeerings) list(ctx context.Context, q *api.QueryOptions) ([]*api.Peering, *api.QueryMeta, error) {
+	if !s.checked.Load() {
+		s.checkEdition(ctx)
+	}
 	if !s.defaultOnly.Load() {
 		wild := *q
 		wild.Partition = "*"

@@ -196,6 +196,9 @@ func TestConsulSourcesAnswers(t *testing.T) {
 			assert.Equal(t, tt.want, got, "got %v, want %v", got, tt.want)
 			assert.Equal(t, tt.version, version, "got version %+v, want %+v", version, tt.version)
 			for _, q := range f.Queries() {
+				if len(q) == 0 {
+					continue // the peerings source asks /v1/agent/self for the edition
+				}
 				for k, v := range tt.query {
 					assert.Equal(t, v, q[k], "got %s=%v, want %v", k, q[k], v)
 				}
@@ -225,9 +228,42 @@ func readMeshFlag(ctx context.Context, s peering.Sources, after peering.Version)
 	return m.Peering.PeerThroughMeshGateways, v, err
 }
 
-func TestConsulPeeringsWithoutPartitions(t *testing.T) {
-	// Community Edition refuses the partition parameter with a 400.
+func TestConsulPeeringsCommunityEdition(t *testing.T) {
+	// The agent says it is not Enterprise: no partition parameter is ever sent.
 	f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/agent/self":
+			answer(200, `{"Config":{"Datacenter":"dc1","Version":"1.14.8"}}`)(w, r)
+		case r.URL.Query().Has("partition"):
+			answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
+		default:
+			answer(200, `[{"Name":"p1"}]`, "X-Consul-Index", "8")(w, r)
+		}
+	})
+	src := peering.ConsulSources(c, gatewayID)
+	for range 2 {
+		got, _, err := readPeeringNames(t.Context(), src, peering.Version{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"default/p1"}, got, "got %v, want default/p1", got)
+	}
+	var withPartition int
+	for _, q := range f.Queries() {
+		if q.Has("partition") {
+			withPartition++
+		}
+	}
+	assert.Equal(t, 3, len(f.Queries()), "got %d requests for two reads, want 3 (agent/self once)", len(f.Queries()))
+	assert.Equal(t, 0, withPartition, "got %d requests with a partition, want none", withPartition)
+}
+
+func TestConsulPeeringsWithoutPartitions(t *testing.T) {
+	// The version is unknown (agent:read denied) and Community Edition refuses the
+	// partition parameter with a 400.
+	f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/agent/self" {
+			answer(403, "Permission denied")(w, r)
+			return
+		}
 		if r.URL.Query().Has("partition") {
 			answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
 			return
@@ -247,7 +283,7 @@ func TestConsulPeeringsWithoutPartitions(t *testing.T) {
 			withPartition++
 		}
 	}
-	assert.Equal(t, 3, len(f.Queries()), "got %d requests for two reads, want 3", len(f.Queries()))
+	assert.Equal(t, 4, len(f.Queries()), "got %d requests for two reads, want 4 (agent/self once)", len(f.Queries()))
 	assert.Equal(t, 1, withPartition, "got %d requests with a partition, want only the first", withPartition)
 }
 

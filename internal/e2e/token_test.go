@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/peeringgw/peeringgw/internal/e2e"
 	"github.com/peeringgw/peeringgw/internal/testconsul"
 	"github.com/peeringgw/peeringgw/meshconfig"
+	"github.com/peeringgw/peeringgw/peering"
 )
 
 // noGatewayError is the part of Consul's answer that says why a token cannot be
@@ -23,7 +23,8 @@ const noGatewayError = "no mesh gateway instances are registered"
 
 // TestTokenWithoutGateway checks that, with PeerThroughMeshGateways set in the accepting
 // cluster and no mesh gateway registered, Consul refuses to generate a peering token,
-// that meshconfig.NextStep warns of it, and that registering a gateway is the remedy.
+// that meshconfig.NextStep warns of it, that peering.GenerateToken explains the refusal,
+// and that registering a gateway is the remedy.
 func TestTokenWithoutGateway(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
@@ -33,15 +34,17 @@ func TestTokenWithoutGateway(t *testing.T) {
 	entry, err := meshconfig.Apply(ctx, c, true)
 	require.NoError(t, err)
 
-	// The library's guidance for this point names the requirement. Nothing in the
-	// library recognises Consul's error itself: the assertion below is on its text.
+	// The library's guidance for this point names the requirement.
 	step := meshconfig.NextStep(meshconfig.RoleAccepting, meshconfig.StageBefore, entry)
 	assert.Equal(t, meshconfig.ActionGenerateToken, step.Action, "got next step %s, want generating the token", step.Action)
 	assert.Contains(t, step.Reason, "generation fails while none is registered", "got reason %q, want it to say a gateway must be registered", step.Reason)
 
-	_, _, err = c.Peerings().GenerateToken(context.Background(), api.PeeringGenerateTokenRequest{PeerName: "dc2"}, nil)
+	// Consul refuses the token; the library recognises why and says what to do.
+	_, err = peering.GenerateToken(ctx, c, api.PeeringGenerateTokenRequest{PeerName: "dc2"})
+	require.ErrorIs(t, err, peering.ErrNoMeshGateway, "got %v, want the no-gateway explanation", err)
+	assert.Contains(t, err.Error(), "register one (kind mesh-gateway)", "got %q, want the remedy", err)
 	var status api.StatusError
-	require.ErrorAs(t, err, &status, "got %v, want Consul to refuse the token", err)
+	require.ErrorAs(t, err, &status, "got %v, want Consul's answer kept", err)
 	assert.Equal(t, http.StatusInternalServerError, status.Code, "got HTTP %d, want 500", status.Code)
 	assert.Contains(t, status.Body, noGatewayError, "got %q, want Consul to say no gateway is registered", status.Body)
 
