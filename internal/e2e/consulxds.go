@@ -70,7 +70,7 @@ func WatchConsulXDS(t testing.TB, grpcAddr, nodeID, token string) *ConsulXDS {
 			t.Errorf("e2e: close connection to Consul's xDS server: %v", err)
 		}
 	})
-	client, err := subscribeAll(ctx, envoyConn{ClientConnInterface: conn, node: envoyNode(nodeID)}, nodeID)
+	client, err := subscribeAll(ctx, conn, envoyNode(nodeID))
 	if err != nil {
 		close(done)
 		t.Fatalf("e2e: subscribe to Consul's xDS server at %s: %v", grpcAddr, err)
@@ -84,8 +84,8 @@ func WatchConsulXDS(t testing.TB, grpcAddr, nodeID, token string) *ConsulXDS {
 
 // subscribeAll opens a delta stream and subscribes to every cluster, endpoint and
 // listener, in the order Envoy does.
-func subscribeAll(ctx context.Context, conn grpc.ClientConnInterface, nodeID string) (*xdsclient.Client, error) {
-	client, err := xdsclient.Dial(ctx, conn, nodeID)
+func subscribeAll(ctx context.Context, conn grpc.ClientConnInterface, node *corev3.Node) (*xdsclient.Client, error) {
+	client, err := xdsclient.DialNode(ctx, conn, node)
 	if err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
 	}
@@ -208,33 +208,4 @@ func envoyNode(id string) *corev3.Node {
 			UserAgentBuildVersion: &corev3.BuildVersion{Version: envoyVersion},
 		},
 	}
-}
-
-// envoyConn sends node, instead of the node that xdsclient fills in (which carries only
-// the ID), in every delta request, so that Consul sees an Envoy of a known version.
-type envoyConn struct {
-	grpc.ClientConnInterface
-	node *corev3.Node
-}
-
-// NewStream opens a stream whose delta requests carry the Envoy node.
-func (c envoyConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	s, err := c.ClientConnInterface.NewStream(ctx, desc, method, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return envoyStream{ClientStream: s, node: c.node}, nil
-}
-
-type envoyStream struct {
-	grpc.ClientStream
-	node *corev3.Node
-}
-
-// SendMsg replaces the node of a delta request that has one.
-func (s envoyStream) SendMsg(m any) error {
-	if req, ok := m.(*discoveryv3.DeltaDiscoveryRequest); ok && req.GetNode() != nil {
-		req.Node = s.node
-	}
-	return s.ClientStream.SendMsg(m)
 }

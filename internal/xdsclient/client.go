@@ -35,11 +35,18 @@ type Subscription struct {
 
 // Dial opens a delta ADS stream on conn as Envoy node nodeID.
 func Dial(ctx context.Context, conn grpc.ClientConnInterface, nodeID string) (*Client, error) {
+	return DialNode(ctx, conn, &corev3.Node{Id: nodeID})
+}
+
+// DialNode opens a delta ADS stream on conn as node, which every request carries: a
+// server may need more than the ID, e.g. the user agent and build version Consul reads
+// to pick the Envoy features it uses.
+func DialNode(ctx context.Context, conn grpc.ClientConnInterface, node *corev3.Node) (*Client, error) {
 	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("xdsclient: open stream: %w", err)
 	}
-	return &Client{node: &corev3.Node{Id: nodeID}, stream: stream}, nil
+	return &Client{node: node, stream: stream}, nil
 }
 
 // Subscribe asks for resources of type typeURL: the named ones, or every one (wildcard)
