@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/peeringgw/peeringgw/gateway"
+	"github.com/peeringgw/peeringgw/peering"
+	"github.com/peeringgw/peeringgw/xds"
+)
+
+// Shutdown budgets: open xDS streams are ended first, so these are rarely reached.
+const (
+	grpcStopTimeout = 10 * time.Second
+	httpStopTimeout = 5 * time.Second
+)
+
+// serveConfig is what the serve flags say.
+type serveConfig struct {
+	ids            []string
+	listen         string
+	healthAddr     string
+	unhealthyAfter time.Duration
+	retryMax       time.Duration
+}
+
+func runServe(c *cli, args []string) error {
+	fs := c.newFlagSet("serve", "[flags]", `
+Serve mesh gateways their Envoy configuration for peering control-plane traffic over
+ADS (state-of-the-world and delta, as Envoy asks), keeping it current by watching
+Consul with blocking queries. The Envoy node ID is the gateway's service ID; see
+"peergw bootstrap". Only the resources that change are pushed.
+
+With -health-addr, GET /healthz answers 200 once every gateway's first State is served
+and 503 before, or while reading Consul has failed for longer than -unhealthy-after;
+GET /metrics serves Prometheus metrics. Logs go to stderr. SIGINT or SIGTERM stops
+the watches, ends the xDS streams and exits with status 0.`)
+	var cf consulFlags
+	cf.register(fs)
+	var ids stringList
+	fs.Var(&ids, "gateway-id", "service instance `ID` of a mesh gateway registered with the agent; repeatable (default mesh-gateway)")
+	cfg := serveConfig{}
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:18000", "`address` the xDS gRPC server listens on")
+	fs.StringVar(&cfg.healthAddr, "health-addr", "127.0.0.1:19100", "`address` of the /healthz and /metrics HTTP server; empty disables it")
+	fs.DurationVar(&cfg.unhealthyAfter, "unhealthy-after", 30*time.Second, "how long reading Consul may fail before /healthz answers 503")
+	fs.DurationVar(&cfg.retryMax, "retry-max", 30*time.Second, "longest wait between reads of Consul after errors (backoff from 500ms)")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.check(fs, ids, *logFormat, *logLevel); err != nil {
+		return err
+	}
+	cfg.ids = ids
+	if len(cfg.ids) == 0 {
+		cfg.ids = []string{gateway.DefaultName}
+	}
+	conn, err := cf.connect()
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.stderr, *logFormat, *logLevel).With("consul", conn.addr)
+	cp, err := newControlPlane(conn, cfg, log)
+	if err != nil {
+		return err
+	}
+	return cp.run(c.ctx)
+}
+
+// check validates the flags that are not checked by their type.
+func (cfg *serveConfig) check(fs *flag.FlagSet, ids []string, logFormat, logLevel string) error {
+	if err := oneOf(fs, "log-format", logFormat, "text", "json"); err != nil {
+		return err
+	}
+	if err := oneOf(fs, "log-level", logLevel, "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if id == "" || slices.Contains(ids[:i], id) {
+			return usagef(fs, "-gateway-id %q is empty or given twice", id)
+		}
+	}
+	if cfg.unhealthyAfter <= 0 || cfg.retryMax < 500*time.Millisecond {
+		return usagef(fs, "-unhealthy-after must be positive and -retry-max at least 500ms")
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// controlPlane serves the gateways' resources and keeps them current.
+type controlPlane struct {
+	cfg      serveConfig
+	log      *slog.Logger
+	xds      *xds.Server
+	metrics  *metrics
+	gateways []*gatewayState
+	// stopStreams ends the xDS streams at shutdown.
+	stopStreams context.CancelFunc
+}
+
+// gatewayState is one gateway: its Builder, fed serially by its Watcher's sink, and
+// what the health endpoint reports.
+type gatewayState struct {
+	id      string
+	builder *xds.Builder
+	watcher *peering.Watcher
+
+	mu      sync.Mutex
+	served  bool
+	version string
+	diags   []string
+}
+
+func newControlPlane(conn *consulConn, cfg serveConfig, log *slog.Logger) (*controlPlane, error) {
+	cp := &controlPlane{cfg: cfg, log: log}
+	streamCtx, stop := context.WithCancel(context.Background())
+	cp.stopStreams = stop
+	cp.metrics = newMetrics(cfg.ids, log)
+	cp.xds = xds.NewServer(streamCtx, xds.WithCallbacks(cp.metrics.callbacks()))
+	for _, id := range cfg.ids {
+		gw := &gatewayState{id: id, builder: xds.NewBuilder()}
+		w, err := peering.NewWatcher(peering.ConsulSources(conn.client, id), cp.sink(gw),
+			peering.WithBackoff(500*time.Millisecond, cfg.retryMax),
+			peering.WithErrorHandler(cp.watchError(gw)))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		gw.watcher = w
+		cp.gateways = append(cp.gateways, gw)
+		cp.metrics.watchGateway(id, w)
+	}
+	return cp, nil
+}
+
+// run serves until ctx ends, then shuts down in order: the watches, the xDS streams
+// and server, the HTTP server.
+func (cp *controlPlane) run(ctx context.Context) error {
+	defer cp.stopStreams()
+	lis, err := net.Listen("tcp", cp.cfg.listen)
+	if err != nil {
+		return fmt.Errorf("xds listener: %w", err)
+	}
+	g := grpc.NewServer()
+	cp.xds.Register(g)
+	var hs *http.Server
+	var hlis net.Listener
+	if cp.cfg.healthAddr != "" {
+		if hlis, err = net.Listen("tcp", cp.cfg.healthAddr); err != nil {
+			lis.Close()
+			return fmt.Errorf("health listener: %w", err)
+		}
+		hs = &http.Server{Handler: cp.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	}
+	failed := make(chan error, 2)
+	var servers sync.WaitGroup
+	servers.Go(func() {
+		if err := g.Serve(lis); err != nil {
+			failed <- fmt.Errorf("xds server: %w", err)
+		}
+	})
+	cp.log.Info("xDS server listening", "addr", lis.Addr().String(), "gateways", cp.cfg.ids)
+	if hs != nil {
+		servers.Go(func() {
+			if err := hs.Serve(hlis); !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("health server: %w", err)
+			}
+		})
+		cp.log.Info("health server listening", "addr", hlis.Addr().String())
+	}
+	watchCtx, stopWatches := context.WithCancel(ctx)
+	var watches sync.WaitGroup
+	for _, gw := range cp.gateways {
+		watches.Go(func() {
+			if err := gw.watcher.Run(watchCtx); err != nil {
+				cp.log.Error("watch stopped", "gateway", gw.id, "error", err)
+			}
+		})
+	}
+	select {
+	case <-ctx.Done():
+		cp.log.Info("shutting down")
+	case err = <-failed:
+		cp.log.Error("shutting down", "error", err)
+	}
+	stopWatches()
+	watches.Wait()
+	cp.shutdown(g, hs)
+	servers.Wait()
+	cp.log.Info("stopped")
+	return err
+}
+
+// shutdown ends the xDS streams, stops the gRPC server and then the HTTP server.
+func (cp *controlPlane) shutdown(g *grpc.Server, hs *http.Server) {
+	cp.stopStreams()
+	done := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grpcStopTimeout):
+		g.Stop()
+		<-done
+	}
+	if hs == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), httpStopTimeout)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		cp.log.Warn("health server shutdown", "error", err)
+	}
+}
+
+// sink builds each State the watcher delivers and pushes what changed.
+func (cp *controlPlane) sink(gw *gatewayState) peering.Sink {
+	return peering.SinkFunc(func(_ context.Context, s *peering.State) {
+		changes := gw.builder.Set(s)
+		res := gw.builder.Resources()
+		first := !gw.isServed()
+		pushed := first || !changes.Empty()
+		switch {
+		case first:
+			cp.xds.SetResources(gw.id, res)
+		case pushed:
+			if err := cp.xds.Apply(gw.id, changes); err != nil {
+				cp.log.Error("incremental push failed; replacing every resource", "gateway", gw.id, "error", err)
+				cp.xds.SetResources(gw.id, res)
+			}
+		}
+		version, err := res.Version()
+		if err != nil {
+			cp.log.Error("resource version", "gateway", gw.id, "error", err)
+		}
+		cp.record(gw, version, res, pushed)
+	})
+}
+
+// record updates the gateway's health state, metrics and logs after a State.
+func (cp *controlPlane) record(gw *gatewayState, version string, res *xds.Resources, pushed bool) {
+	diags := gw.builder.Diagnostics()
+	msgs := make([]string, len(diags))
+	for i, d := range diags {
+		msgs[i] = d.Error()
+	}
+	cp.metrics.observe(gw.id, version, res, len(diags), pushed)
+	gw.mu.Lock() // last: once served, the metrics are current too
+	gw.served, gw.version = true, version
+	newDiags := !slices.Equal(gw.diags, msgs)
+	gw.diags = msgs
+	gw.mu.Unlock()
+	if pushed {
+		cp.log.Info("resources pushed", "gateway", gw.id, "version", version, "clusters", len(res.Clusters),
+			"endpoints", len(res.Endpoints), "listeners", len(res.Listeners), "diagnostics", len(diags))
+	}
+	if newDiags {
+		for _, m := range msgs {
+			cp.log.Warn("input skipped or defaulted", "gateway", gw.id, "diagnostic", m)
+		}
+	}
+}
+
+func (gw *gatewayState) isServed() bool {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	return gw.served
+}
+
+// watchError logs and counts a failed read of Consul.
+func (cp *controlPlane) watchError(gw *gatewayState) func(error) {
+	return func(err error) {
+		cp.metrics.watchErrors.WithLabelValues(gw.id).Inc()
+		cp.log.Warn("reading Consul failed; keeping the last good state", "gateway", gw.id, "error", err)
+	}
+}
