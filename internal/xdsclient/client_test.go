@@ -87,7 +87,7 @@ func TestNackAndUpdate(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 4
-	}, 5*time.Second, 2*time.Millisecond, "got %d requests, want subscribe, NACK, update, ACK", len(got))
+	}, 5*time.Second, 2*time.Millisecond, "want 4 requests: subscribe, NACK, update, ACK")
 	mu.Lock()
 	defer mu.Unlock()
 	nack := got[1]
