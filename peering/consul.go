@@ -102,16 +102,11 @@ type consul struct {
 	waitTime  time.Duration
 }
 
-// Resources and the rules reading them needs, as a PermissionError names them.
+// The rules reading each part needs, as a PermissionError names them.
 const (
-	resAgentSelf  = "agent self"
 	ruleAgentRead = "agent:read"
-	resCARoots    = "CA roots"
-	resMeshConfig = "mesh config entry"
 	ruleMeshRead  = "mesh:read"
-	resServers    = "servers"
 	ruleServers   = "service:consul:read and node:read"
-	resPeerings   = "peerings"
 	rulePeerings  = "peering:read"
 )
 
@@ -181,7 +176,7 @@ func (s *consulDatacenter) Read(ctx context.Context, _ Version) (string, Version
 	}
 	var self struct{ Config struct{ Datacenter string } }
 	if _, err := s.client.Raw().Query("/v1/agent/self", &self, q); err != nil {
-		return "", Version{}, s.fail(ctx, resAgentSelf, ruleAgentRead, err)
+		return "", Version{}, s.fail(ctx, ResourceAgentSelf, ruleAgentRead, err)
 	}
 	return self.Config.Datacenter, Version{}, nil
 }
@@ -198,7 +193,7 @@ func (s *consulTrustDomain) Read(ctx context.Context, after Version) (string, Ve
 	}
 	roots, qm, err := s.client.Connect().CARoots(q)
 	if err != nil {
-		return "", Version{}, s.fail(ctx, resCARoots, "", err)
+		return "", Version{}, s.fail(ctx, ResourceCARoots, "", err)
 	}
 	return roots.TrustDomain, indexVersion(after, qm), nil
 }
@@ -238,10 +233,10 @@ func (s *consulMeshConfig) Read(ctx context.Context, after Version) (*api.MeshCo
 	}
 	entries, qm, err := s.client.ConfigEntries().List(api.MeshConfig, q)
 	if err != nil {
-		return nil, Version{}, s.fail(ctx, resMeshConfig, ruleMeshRead, err)
+		return nil, Version{}, s.fail(ctx, ResourceMeshConfig, ruleMeshRead, err)
 	}
 	if qm.ResultsFilteredByACLs {
-		return nil, Version{}, &PermissionError{Resource: resMeshConfig, Rule: ruleMeshRead}
+		return nil, Version{}, &PermissionError{Resource: ResourceMeshConfig, Rule: ruleMeshRead}
 	}
 	// A partition has at most one mesh entry, named "mesh".
 	for _, e := range entries {
@@ -267,13 +262,13 @@ func (s *consulServers) Read(ctx context.Context, after Version) ([]*api.Service
 	}
 	entries, qm, err := s.client.Health().Service("consul", "", false, q)
 	if err != nil {
-		return nil, Version{}, s.fail(ctx, resServers, ruleServers, err)
+		return nil, Version{}, s.fail(ctx, ResourceServers, ruleServers, err)
 	}
 	if qm.ResultsFilteredByACLs {
-		return nil, Version{}, &PermissionError{Resource: resServers, Rule: ruleServers}
+		return nil, Version{}, &PermissionError{Resource: ResourceServers, Rule: ruleServers}
 	}
 	if len(entries) == 0 {
-		return nil, Version{}, &PermissionError{Resource: resServers, Rule: ruleServers, Err: errNoServers}
+		return nil, Version{}, &PermissionError{Resource: ResourceServers, Rule: ruleServers, Err: errNoServers}
 	}
 	return entries, indexVersion(after, qm), nil
 }
@@ -296,7 +291,7 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 	}
 	list, qm, err := s.list(ctx, q)
 	if err != nil {
-		return nil, Version{}, s.fail(ctx, resPeerings, rulePeerings, err)
+		return nil, Version{}, s.fail(ctx, ResourcePeerings, rulePeerings, err)
 	}
 	out := make([]Peering, 0, len(list))
 	for _, p := range list {

@@ -20,12 +20,21 @@ var (
 	ErrBadConfig = errors.New("peering: bad configuration")
 )
 
+// The values of [PermissionError.Resource] for the parts of a State; the gateway service
+// is "gateway service <id>".
+const (
+	ResourceAgentSelf  = "agent self"
+	ResourceCARoots    = "CA roots"
+	ResourceMeshConfig = "mesh config entry"
+	ResourceServers    = "servers"
+	ResourcePeerings   = "peerings"
+)
+
 // PermissionError reports that Consul refused to give a part of the State to the
 // request's ACL token, and names the rule the token needs. errors.Is(err,
 // ErrPermissionDenied) holds for it.
 type PermissionError struct {
-	// Resource is what was read: "agent self", "CA roots", "gateway service <id>",
-	// "mesh config entry", "servers" or "peerings".
+	// Resource is what was read: one of the Resource constants, or "gateway service <id>".
 	Resource string
 	// Rule is the permission the read needs, as Consul names permissions:
 	// "peering:read", "agent:read", "service:<gateway>:read", "mesh:read", or

@@ -28,9 +28,9 @@ func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, 
 		}
 		switch {
 		case ve.Field == "connect_timeout_ms":
-			*diags = append(*diags, Diagnostic{Input: "Gateway.Proxy.Config", Err: fmt.Errorf("%w: %w; using %v", ErrBadConnectTimeout, err, gateway.DefaultConnectTimeout)})
+			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway.Proxy.Config", Err: fmt.Errorf("%w: %w; using %v", ErrBadConnectTimeout, err, gateway.DefaultConnectTimeout)})
 		case strings.Contains(ve.Field, "bind"):
-			*diags = append(*diags, Diagnostic{Input: "Gateway.Proxy.Config", Err: err})
+			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway.Proxy.Config", Err: err})
 		}
 	}
 	binds, errs := gateway.BindAddresses(gw, opts)
@@ -42,9 +42,9 @@ func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, 
 		switch {
 		case errors.Is(err, gateway.ErrDuplicateBind):
 		case errors.Is(err, gateway.ErrEmptyAddress):
-			*diags = append(*diags, Diagnostic{Input: "Gateway", Err: err})
+			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway", Err: err})
 		default:
-			*diags = append(*diags, Diagnostic{Input: "Gateway", Err: fmt.Errorf("%w; no listener for it", err)})
+			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway", Err: fmt.Errorf("%w; no listener for it", err)})
 		}
 	}
 	return binds, opts.ConnectTimeout()

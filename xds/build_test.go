@@ -126,22 +126,23 @@ func TestDiagnostics(t *testing.T) {
 		name   string
 		modify func(*peering.State)
 		want   error
+		part   xds.Part
 	}{
-		{"no gateway", func(s *peering.State) { s.Gateway = nil }, xds.ErrNoGateway},
-		{"not a mesh gateway", func(s *peering.State) { s.Gateway.Kind = api.ServiceKindTerminatingGateway }, xds.ErrNotMeshGateway},
-		{"non-default partition", func(s *peering.State) { s.Gateway.Partition = "team-a" }, xds.ErrNotDefaultPartition},
-		{"server without grpc_tls_port", func(s *peering.State) { delete(s.Servers[0].Service.Meta, "grpc_tls_port") }, xds.ErrMissingGRPCTLSPort},
-		{"server with a signed port", func(s *peering.State) { s.Servers[0].Service.Meta["grpc_tls_port"] = "+8503" }, peering.ErrBadPort},
-		{"server with a hostname", func(s *peering.State) { s.Servers[0].Node.Address = "server1.example.com" }, xds.ErrHostnameServer},
+		{"no gateway", func(s *peering.State) { s.Gateway = nil }, xds.ErrNoGateway, xds.PartGateway},
+		{"not a mesh gateway", func(s *peering.State) { s.Gateway.Kind = api.ServiceKindTerminatingGateway }, xds.ErrNotMeshGateway, xds.PartGateway},
+		{"non-default partition", func(s *peering.State) { s.Gateway.Partition = "team-a" }, xds.ErrNotDefaultPartition, xds.PartGateway},
+		{"server without grpc_tls_port", func(s *peering.State) { delete(s.Servers[0].Service.Meta, "grpc_tls_port") }, xds.ErrMissingGRPCTLSPort, xds.PartServers},
+		{"server with a signed port", func(s *peering.State) { s.Servers[0].Service.Meta["grpc_tls_port"] = "+8503" }, peering.ErrBadPort, xds.PartServers},
+		{"server with a hostname", func(s *peering.State) { s.Servers[0].Node.Address = "server1.example.com" }, xds.ErrHostnameServer, xds.PartServers},
 		{"bad connect timeout", func(s *peering.State) {
 			s.Gateway.Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"connect_timeout_ms": "abc"}}
-		}, xds.ErrBadConnectTimeout},
-		{"peer address without port", func(s *peering.State) { s.Peerings[0].PeerServerAddresses = []string{"10.8.8.8"} }, peering.ErrBadAddress},
-		{"peer name not a DNS name", func(s *peering.State) { s.Peerings[0].PeerServerName = "server.*.peering" }, peering.ErrInvalidServerName},
+		}, xds.ErrBadConnectTimeout, xds.PartGateway},
+		{"peer address without port", func(s *peering.State) { s.Peerings[0].PeerServerAddresses = []string{"10.8.8.8"} }, peering.ErrBadAddress, xds.PartPeerings},
+		{"peer name not a DNS name", func(s *peering.State) { s.Peerings[0].PeerServerName = "server.*.peering" }, peering.ErrInvalidServerName, xds.PartPeerings},
 		{"peer named like the local servers", func(s *peering.State) {
 			s.Peerings[0].PeerServerName = peering.ServerName(s.Datacenter, s.TrustDomain)
-		}, xds.ErrPeerIsLocal},
-		{"no trust domain", func(s *peering.State) { s.TrustDomain = "" }, xds.ErrNoTrustDomain},
+		}, xds.ErrPeerIsLocal, xds.PartPeerings},
+		{"no trust domain", func(s *peering.State) { s.TrustDomain = "" }, xds.ErrNoTrustDomain, xds.PartCluster},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +154,7 @@ func TestDiagnostics(t *testing.T) {
 			for _, d := range diags {
 				if errors.Is(d, tt.want) {
 					found = true
+					require.Equal(t, tt.part, d.Part, "diagnostic %v: got part %v, want %v", d, d.Part, tt.part)
 				}
 			}
 			require.True(t, found, "no diagnostic wraps %v; got %v", tt.want, diags)

@@ -186,7 +186,7 @@ func (b *Builder) Diagnostics() []Diagnostic {
 	out = append(out, b.local.diags...)
 	for _, c := range b.peers.withDiags() {
 		for _, err := range c.diags {
-			out = append(out, Diagnostic{Input: "Peerings", Err: err})
+			out = append(out, Diagnostic{Part: PartPeerings, Input: "Peerings", Err: err})
 		}
 	}
 	return out

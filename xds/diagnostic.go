@@ -27,8 +27,40 @@ var (
 	ErrBadConnectTimeout = errors.New("xds: bad connect_timeout_ms")
 )
 
+// Part names the part of a State a [Diagnostic] is about.
+type Part int
+
+// The parts of a State.
+const (
+	// PartGateway: the gateway service, its Proxy.Config options and the mesh entry.
+	PartGateway Part = iota + 1
+	// PartCluster: the cluster's identity, Datacenter and TrustDomain.
+	PartCluster
+	// PartServers: the local servers.
+	PartServers
+	// PartPeerings: the peerings.
+	PartPeerings
+)
+
+// String returns "gateway", "cluster", "servers" or "peerings".
+func (p Part) String() string {
+	switch p {
+	case PartGateway:
+		return "gateway"
+	case PartCluster:
+		return "cluster"
+	case PartServers:
+		return "servers"
+	case PartPeerings:
+		return "peerings"
+	}
+	return fmt.Sprintf("Part(%d)", int(p))
+}
+
 // Diagnostic reports one input that generation skipped or replaced by a default.
 type Diagnostic struct {
+	// Part is the part of the State the input belongs to.
+	Part Part
 	// Input names the input, in the State's JSON terms, e.g.
 	// "Servers[2] (node node3)" or "Gateway.Proxy.Config.connect_timeout_ms".
 	Input string

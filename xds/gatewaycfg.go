@@ -43,10 +43,10 @@ func readGateway(s *peering.State) gatewayConfig {
 	gw := s.Gateway
 	switch {
 	case gw == nil:
-		g.diags = append(g.diags, Diagnostic{Input: "Gateway", Err: fmt.Errorf("%w; nothing generated", ErrNoGateway)})
+		g.diags = append(g.diags, Diagnostic{Part: PartGateway, Input: "Gateway", Err: fmt.Errorf("%w; nothing generated", ErrNoGateway)})
 		return g
 	case gw.Kind != api.ServiceKindMeshGateway:
-		g.diags = append(g.diags, Diagnostic{Input: "Gateway.Kind", Err: fmt.Errorf("%w: kind %q; nothing generated", ErrNotMeshGateway, gw.Kind)})
+		g.diags = append(g.diags, Diagnostic{Part: PartGateway, Input: "Gateway.Kind", Err: fmt.Errorf("%w: kind %q; nothing generated", ErrNotMeshGateway, gw.Kind)})
 		return g
 	}
 	g.listeners = true
@@ -55,19 +55,19 @@ func readGateway(s *peering.State) gatewayConfig {
 		return g
 	}
 	if gw.Partition != "" && gw.Partition != "default" {
-		g.diags = append(g.diags, Diagnostic{Input: "Gateway.Partition", Err: fmt.Errorf("%w: %q; no peering resources generated", ErrNotDefaultPartition, gw.Partition)})
+		g.diags = append(g.diags, Diagnostic{Part: PartGateway, Input: "Gateway.Partition", Err: fmt.Errorf("%w: %q; no peering resources generated", ErrNotDefaultPartition, gw.Partition)})
 		return g
 	}
 	g.enabled = true
 	switch {
 	case s.Datacenter == "":
-		g.diags = append(g.diags, Diagnostic{Input: "Datacenter", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoDatacenter)})
+		g.diags = append(g.diags, Diagnostic{Part: PartCluster, Input: "Datacenter", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoDatacenter)})
 	case s.TrustDomain == "":
-		g.diags = append(g.diags, Diagnostic{Input: "TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoTrustDomain)})
+		g.diags = append(g.diags, Diagnostic{Part: PartCluster, Input: "TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", ErrNoTrustDomain)})
 	default:
 		g.acceptName = peering.ServerName(s.Datacenter, s.TrustDomain)
 		if err := peering.CheckServerName(g.acceptName); err != nil {
-			g.diags = append(g.diags, Diagnostic{Input: "Datacenter, TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", err)})
+			g.diags = append(g.diags, Diagnostic{Part: PartCluster, Input: "Datacenter, TrustDomain", Err: fmt.Errorf("%w; local servers not exposed to peers", err)})
 			g.acceptName = ""
 		}
 	}

@@ -35,7 +35,8 @@ var servedTypes = []resourcev3.Type{
 // It is built on go-control-plane's server and one LinearCache per gateway and type, so
 // an update touches only the resources it names, and a delta client receives only the
 // resources whose content changed: resource versions are content hashes. A gateway that
-// connects before its resources are set waits for them.
+// connects before its resources are set gets an empty set of clusters and listeners, then
+// its resources as soon as they are set.
 type Server struct {
 	xds serverv3.Server
 

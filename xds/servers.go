@@ -40,7 +40,7 @@ func readServers(servers []*api.ServiceEntry) localServers {
 	var l localServers
 	for i, s := range servers {
 		if s == nil || s.Service == nil {
-			l.diags = append(l.diags, Diagnostic{Input: fmt.Sprintf("Servers[%d]", i), Err: errors.New("xds: no Service; server skipped")})
+			l.diags = append(l.diags, Diagnostic{Part: PartServers, Input: fmt.Sprintf("Servers[%d]", i), Err: errors.New("xds: no Service; server skipped")})
 			continue
 		}
 		if s.Service.Meta[metaReadReplica] == "true" {
@@ -49,7 +49,7 @@ func readServers(servers []*api.ServiceEntry) localServers {
 		l.voters = true
 		a, err := serverEndpoint(s)
 		if err != nil {
-			l.diags = append(l.diags, Diagnostic{Input: serverInput(i, s), Err: err})
+			l.diags = append(l.diags, Diagnostic{Part: PartServers, Input: serverInput(i, s), Err: err})
 			continue
 		}
 		l.endpoints = append(l.endpoints, a)

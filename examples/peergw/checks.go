@@ -257,7 +257,7 @@ func checkInputs(cl *cluster) []finding {
 // inputFinding turns a diagnostic about a server or a peering into a finding.
 func inputFinding(label string, d xds.Diagnostic) (finding, bool) {
 	switch {
-	case strings.HasPrefix(d.Input, "Servers"):
+	case d.Part == xds.PartServers:
 		id := idServerUnusable
 		if errors.Is(d, xds.ErrMissingGRPCTLSPort) || errors.Is(d, peering.ErrBadPort) {
 			id = idServerNoGRPCTLSPort
@@ -266,7 +266,7 @@ func inputFinding(label string, d xds.Diagnostic) (finding, bool) {
 			fmt.Sprintf("%s cannot be reached by peers through the mesh gateways: %v", d.Input, d.Err),
 			"the gateways forward peers' connections to the servers' grpc_tls_port at their LAN IP address; this server is left out",
 			"enable the servers' gRPC TLS port (ports { grpc_tls = 8503 } in the server agents' configuration) and give them IP addresses"), true
-	case d.Input == "Peerings":
+	case d.Part == xds.PartPeerings:
 		subject := ""
 		if ie, ok := errors.AsType[*peering.InputError](d.Err); ok {
 			subject = ie.Peering
@@ -322,7 +322,7 @@ func checkToken(cl *cluster) []finding {
 	var out []finding
 	for _, pe := range cl.Denied {
 		switch {
-		case pe.Resource == "peerings":
+		case pe.Resource == peering.ResourcePeerings:
 			out = append(out, newFinding(idTokenPeeringRead, cl.Label, "",
 				"the token may not list the peerings (Consul answered 403): it lacks peering:read",
 				"a mesh gateway lists every peering to build its routes: with this token its Envoy gets no route to "+
@@ -409,7 +409,7 @@ func checkPair(a, b *cluster) []finding {
 }
 
 func deniedPeerings(cl *cluster) bool {
-	return slices.ContainsFunc(cl.Denied, func(pe *peering.PermissionError) bool { return pe.Resource == "peerings" })
+	return slices.ContainsFunc(cl.Denied, func(pe *peering.PermissionError) bool { return pe.Resource == peering.ResourcePeerings })
 }
 
 // notGateways reports dialing peering p of from when its addresses are not to's mesh
