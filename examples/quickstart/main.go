@@ -99,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	p.printf("\nNext: examples/peergw does these steps against live clusters (render, doctor, serve);\n" +
+		"see examples/peergw/README.md.\n")
 	return p.err
 }
 
