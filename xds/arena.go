@@ -1,9 +1,6 @@
 package xds
 
 import (
-	"runtime"
-	"sync"
-
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
@@ -105,25 +102,4 @@ func (a *arena) reserve(list []peering.Peering) {
 	a.bytes.reserve(n * 2 * (len(peerStatPrefix) + 64))
 	a.candidates.reserve(n)
 	a.entries.reserve(n)
-}
-
-// minPerWorker is the least work worth a goroutine of its own.
-const minPerWorker = 2048
-
-// workersFor returns how many goroutines share n items.
-func workersFor(n int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), n/minPerWorker))
-}
-
-// parallel calls fn for each of workers contiguous ranges of [0, n) and waits for all.
-func parallel(n, workers int, fn func(worker, lo, hi int)) {
-	if workers <= 1 {
-		fn(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { fn(w, w*n/workers, (w+1)*n/workers) })
-	}
-	wg.Wait()
 }

@@ -80,13 +80,13 @@ type peerEntry struct {
 	chain     *listenerv3.FilterChain
 }
 
-func (b *Builder) newCandidate(a *arena, p *peering.Peering, key peeringKey, order int) *candidate {
+func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *candidate {
 	t, errs, ok := peering.TargetOf(p)
 	if ok && t.ServerName == b.gw.acceptName {
 		errs = append(errs, &peering.InputError{Peering: key.String(), Field: "PeerServerName", Value: t.ServerName, Err: ErrPeerIsLocal})
 		ok = false
 	}
-	c := a.candidates.next()
+	c := b.arena.candidates.next()
 	*c = candidate{key: key, target: t, ok: ok, order: order, diags: errs}
 	return c
 }
@@ -97,9 +97,9 @@ func (b *Builder) newCandidate(a *arena, p *peering.Peering, key peeringKey, ord
 func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *Changes) bool {
 	ps := &b.peers
 	if len(ps.entries) == 0 {
-		return b.buildAll(list, ch)
+		b.arena.reserve(list)
 	}
-	cands, usable := b.collect(&b.arena, list, 0, len(list))
+	cands, usable := b.collect(list)
 	sortCandidates(usable)
 	ps.cands, ps.byKey, ps.order = cands, nil, max(ps.order, len(list))
 
@@ -124,7 +124,7 @@ func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *
 			changed = true
 		}
 		e.cands = group
-		b.refresh(&b.arena, e, rebuildClusters, ch)
+		b.refresh(e, rebuildClusters, ch)
 		entries = append(entries, e)
 	}
 	for ; j < len(old); j++ {
@@ -135,56 +135,15 @@ func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *
 	return changed
 }
 
-// buildAll is setPeerings for a Builder with no peer entries yet. Every entry is new, so
-// the candidates and the resources are built on all CPUs, each worker with its own arena,
-// in contiguous ranges, so the result is the same as a sequential build.
-func (b *Builder) buildAll(list []peering.Peering, ch *Changes) bool {
-	ps := &b.peers
-	workers := workersFor(len(list))
-	arenas := make([]arena, workers)
-	cands := make([][]*candidate, workers)
-	usable := make([][]*candidate, workers)
-	parallel(len(list), workers, func(w, lo, hi int) {
-		arenas[w].reserve(list[lo:hi])
-		cands[w], usable[w] = b.collect(&arenas[w], list, lo, hi)
-	})
-	all, ok := slices.Concat(cands...), slices.Concat(usable...)
-	for i, c := range all {
-		c.pos = i
-	}
-	sortCandidates(ok)
-	ps.cands, ps.byKey, ps.order = all, nil, max(ps.order, len(list))
-
-	var entries []*peerEntry
-	for group := range groups(ok) {
-		e := b.arena.entries.next()
-		e.name, e.cands = group[0].target.ServerName, group
-		entries = append(entries, e)
-	}
-	parallel(len(entries), workers, func(w, lo, hi int) {
-		for _, e := range entries[lo:hi] {
-			b.refresh(&arenas[w], e, false, nil)
-		}
-	})
-	for _, e := range entries {
-		ch.addCluster(e.cluster)
-		if e.cla != nil {
-			ch.addEndpoints(e.cla)
-		}
-	}
-	ps.entries = entries
-	return len(entries) > 0
-}
-
-// collect makes the candidates of the peerings in list[lo:hi] and returns them and the
-// usable ones among them. Accepting peerings are candidates too, never usable: they keep
-// their place in the list order should a later update make them dial.
-func (b *Builder) collect(a *arena, list []peering.Peering, lo, hi int) (cands, usable []*candidate) {
-	cands = make([]*candidate, 0, hi-lo)
-	usable = make([]*candidate, 0, hi-lo)
-	for i := lo; i < hi; i++ {
+// collect makes the candidates of the peerings in list and returns them and the usable
+// ones among them. Accepting peerings are candidates too, never usable: they keep their
+// place in the list order should a later update make them dial.
+func (b *Builder) collect(list []peering.Peering) (cands, usable []*candidate) {
+	cands = make([]*candidate, 0, len(list))
+	usable = make([]*candidate, 0, len(list))
+	for i := range list {
 		p := &list[i]
-		c := b.newCandidate(a, p, keyOf(p), i)
+		c := b.newCandidate(p, keyOf(p), i)
 		c.pos = len(cands)
 		cands = append(cands, c)
 		if c.ok {
@@ -218,31 +177,31 @@ func groups(sorted []*candidate) iter.Seq[[]*candidate] {
 }
 
 // refresh brings an entry's resources in line with its winning candidate.
-func (b *Builder) refresh(a *arena, e *peerEntry, rebuildCluster bool, ch *Changes) {
+func (b *Builder) refresh(e *peerEntry, rebuildCluster bool, ch *Changes) {
 	t := &e.cands[0].target
 	isNew := e.cluster == nil
 	if !isNew && e.hostnames == t.Hostnames && slices.Equal(e.addrs, t.Addresses) {
 		if rebuildCluster {
-			e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+			e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 			ch.addCluster(e.cluster)
 		}
 		return
 	}
 	// An EDS cluster does not depend on its addresses, so it is kept when it can be.
 	if isNew || e.hostnames || t.Hostnames || rebuildCluster {
-		e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+		e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 		ch.addCluster(e.cluster)
 	}
 	switch {
 	case !t.Hostnames:
-		e.cla = a.assignment(e.name, t.Addresses)
+		e.cla = b.arena.assignment(e.name, t.Addresses)
 		ch.addEndpoints(e.cla)
 	case e.cla != nil:
 		ch.removeEndpoints(e.name)
 		e.cla = nil
 	}
 	if isNew {
-		e.chain = a.sniChain(e.name, peerStatPrefix, e.name)
+		e.chain = b.arena.sniChain(e.name, peerStatPrefix, e.name)
 	}
 	e.hostnames, e.addrs = t.Hostnames, t.Addresses
 }
@@ -273,7 +232,7 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 	} else {
 		ps.order++
 	}
-	c := b.newCandidate(&b.arena, &p, key, order)
+	c := b.newCandidate(&p, key, order)
 	ps.byKey[key] = c
 	if old != nil {
 		c.pos = old.pos
@@ -293,10 +252,10 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 		namesChanged = namesChanged || removed
 	}
 	if joined != nil {
-		b.refresh(&b.arena, joined, false, &ch)
+		b.refresh(joined, false, &ch)
 	}
 	if left != nil && left != joined {
-		b.refresh(&b.arena, left, false, &ch)
+		b.refresh(left, false, &ch)
 	}
 	if namesChanged {
 		b.rebuildListeners(&ch)
@@ -329,7 +288,7 @@ func (b *Builder) removeCandidate(key peeringKey, ch *Changes) {
 	}
 	left, removed := b.leave(old, ch)
 	if left != nil {
-		b.refresh(&b.arena, left, false, ch)
+		b.refresh(left, false, ch)
 	}
 	if removed {
 		b.rebuildListeners(ch)
