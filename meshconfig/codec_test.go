@@ -18,7 +18,7 @@ import (
 type format struct {
 	ext    string
 	render func(*api.MeshConfigEntry) ([]byte, error)
-	parse  func(name string, src []byte) (*api.MeshConfigEntry, error)
+	parse  func(src []byte, name string) (*api.MeshConfigEntry, error)
 }
 
 var formats = []format{
@@ -147,7 +147,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Run(name+"."+f.ext, func(t *testing.T) {
 				text, err := f.render(entry)
 				require.NoError(t, err)
-				got, err := f.parse("in."+f.ext, text)
+				got, err := f.parse(text, "in."+f.ext)
 				require.NoError(t, err, "text:\n%s", text)
 				if diff := cmp.Diff(entry, got); diff != "" {
 					t.Errorf("round trip differs (-want +got):\n%s\ntext:\n%s", diff, text)
@@ -224,7 +224,7 @@ func FuzzRoundTrip(f *testing.F) {
 				require.ErrorIs(t, err, meshconfig.ErrInvalidValue)
 				continue
 			}
-			got, err := format.parse("fuzz."+format.ext, text)
+			got, err := format.parse(text, "fuzz."+format.ext)
 			require.NoError(t, err, "text:\n%s", text)
 			if diff := cmp.Diff(entry, got); diff != "" {
 				t.Fatalf("%s round trip differs (-want +got):\n%s\ntext:\n%s", format.ext, diff, text)

@@ -142,7 +142,7 @@ func TestConsul(t *testing.T) {
 		// What Consul returns (the JSON `consul config read` prints) parses back.
 		status, reply = callConsul(t, agent, http.MethodGet, "/v1/config/mesh/mesh", nil)
 		require.Equal(t, http.StatusOK, status, "got %d %s, want 200", status, reply)
-		parsed, err := meshconfig.ParseJSON("read.json", []byte(reply))
+		parsed, err := meshconfig.ParseJSON([]byte(reply), "read.json")
 		require.NoError(t, err)
 		parsed.CreateIndex, parsed.ModifyIndex = 0, 0
 		assert.Equal(t, want, parsed, "got %+v, want %+v", parsed, want)
@@ -163,7 +163,7 @@ func TestConsul(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				reset(t)
-				_, parseErr := meshconfig.ParseJSON("doc.json", []byte(tt.doc))
+				_, parseErr := meshconfig.ParseJSON([]byte(tt.doc), "doc.json")
 				status, reply := putConfig(t, agent, []byte(tt.doc))
 				if tt.wantErr == nil {
 					require.NoError(t, parseErr)
@@ -184,7 +184,7 @@ func TestConsul(t *testing.T) {
 		status, reply := putConfig(t, agent, []byte(`{"Kind": "mesh", "Name": "mesh"}`))
 		assert.Equal(t, http.StatusBadRequest, status, "got %d %s from Consul, want 400", status, reply)
 		assert.Contains(t, reply, `invalid config key "Name"`)
-		_, err := meshconfig.ParseJSON("doc.json", []byte(`{"Kind": "mesh", "Name": "mesh"}`))
+		_, err := meshconfig.ParseJSON([]byte(`{"Kind": "mesh", "Name": "mesh"}`), "doc.json")
 		require.NoError(t, err)
 	})
 }

@@ -110,7 +110,7 @@ func TestParseKeys(t *testing.T) {
 	for _, tt := range tests {
 		for _, f := range formats {
 			t.Run(tt.name+"."+f.ext, func(t *testing.T) {
-				got, err := f.parse("in."+f.ext, []byte(tt.doc.in(f.ext)))
+				got, err := f.parse([]byte(tt.doc.in(f.ext)), "in."+f.ext)
 				require.NoError(t, err)
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("got entry differing from want (-want +got):\n%s", diff)
@@ -179,7 +179,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		for _, f := range formats {
 			t.Run(tt.name+"."+f.ext, func(t *testing.T) {
-				got, err := f.parse("in."+f.ext, []byte(tt.doc.in(f.ext)))
+				got, err := f.parse([]byte(tt.doc.in(f.ext)), "in."+f.ext)
 				require.ErrorIs(t, err, tt.want)
 				assert.Nil(t, got)
 				errs := unjoin(err)
@@ -204,11 +204,11 @@ type lineCase struct {
 
 // checkLines runs parse on each case and checks the sentinel and the line of the first
 // *ParseError.
-func checkLines(t *testing.T, parse func(string, []byte) (*api.MeshConfigEntry, error), cases []lineCase) {
+func checkLines(t *testing.T, parse func([]byte, string) (*api.MeshConfigEntry, error), cases []lineCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parse("entry", []byte(tt.in))
+			_, err := parse([]byte(tt.in), "entry")
 			require.ErrorIs(t, err, tt.want)
 			var perr *meshconfig.ParseError
 			require.True(t, errors.As(err, &perr), "got %T, want a *meshconfig.ParseError", err)
@@ -218,9 +218,9 @@ func checkLines(t *testing.T, parse func(string, []byte) (*api.MeshConfigEntry, 
 }
 
 func TestParseErrorMessage(t *testing.T) {
-	_, err := meshconfig.ParseHCL("mesh.hcl", []byte("Kind = \"mesh\"\nPeering {\n  Enabled = true\n}\n"))
+	_, err := meshconfig.ParseHCL([]byte("Kind = \"mesh\"\nPeering {\n  Enabled = true\n}\n"), "mesh.hcl")
 	require.EqualError(t, err, `meshconfig: mesh.hcl:3: unknown key "Peering.Enabled"`)
-	_, err = meshconfig.ParseJSON("mesh.json", []byte(`{"Peering": {}}`))
+	_, err = meshconfig.ParseJSON([]byte(`{"Peering": {}}`), "mesh.json")
 	require.EqualError(t, err, `meshconfig: mesh.json: missing Kind`)
 }
 
@@ -238,7 +238,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Kind: mesh\nPeering: &a {PeerThroughMeshGateways: true}\nTLS: *a\n<<: {x: 1}\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		for _, format := range formats {
-			entry, err := format.parse("fuzz", text)
+			entry, err := format.parse(text, "fuzz")
 			if err == nil {
 				require.NotNil(t, entry)
 				continue

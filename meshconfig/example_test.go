@@ -93,7 +93,7 @@ transparent_proxy {
   mesh_destinations_only = true
 }
 `)
-	entry, err := meshconfig.ParseHCL("mesh.hcl", src)
+	entry, err := meshconfig.ParseHCL(src, "mesh.hcl")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -104,7 +104,7 @@ transparent_proxy {
 }
 
 func ExampleParseYAML() {
-	_, err := meshconfig.ParseYAML("mesh.yaml", []byte("Kind: mesh\nPeering:\n  PeerThroughMeshGateway: true\n"))
+	_, err := meshconfig.ParseYAML([]byte("Kind: mesh\nPeering:\n  PeerThroughMeshGateway: true\n"), "mesh.yaml")
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, meshconfig.ErrUnknownKey))
 	// Output:

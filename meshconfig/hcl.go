@@ -82,7 +82,7 @@ func ctyValue(v any) cty.Value {
 // writes this entry the same way. Attributes may hold only literal values: no variables and
 // no function calls. name identifies the input in errors. Errors are *ParseError values with
 // the line of the problem. The package documentation lists the keys accepted.
-func ParseHCL(name string, src []byte) (*api.MeshConfigEntry, error) {
+func ParseHCL(src []byte, name string) (*api.MeshConfigEntry, error) {
 	file, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diagError(name, ErrSyntax, diags)

@@ -79,7 +79,7 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 // *ParseError values; syntax errors carry a line, other errors do not, because
 // encoding/json does not report key positions. As in Consul, when a key is repeated with
 // the same spelling the last value wins.
-func ParseJSON(name string, src []byte) (*api.MeshConfigEntry, error) {
+func ParseJSON(src []byte, name string) (*api.MeshConfigEntry, error) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
 	var raw map[string]any

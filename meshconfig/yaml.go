@@ -81,7 +81,7 @@ func yamlScalar(tag, value string) *yaml.Node {
 // snake_case forms (see the package documentation). The input must hold one document.
 // name identifies the input in errors, which are *ParseError values with the line of the
 // problem.
-func ParseYAML(name string, src []byte) (*api.MeshConfigEntry, error) {
+func ParseYAML(src []byte, name string) (*api.MeshConfigEntry, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {

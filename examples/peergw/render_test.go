@@ -81,10 +81,10 @@ func TestRenderRoundTrip(t *testing.T) {
 			t.Parallel()
 			res := peergw(t, "render", "mesh", "-format", format)
 			requireCode(t, res, exitOK)
-			parse := map[string]func(string, []byte) (*api.MeshConfigEntry, error){
+			parse := map[string]func([]byte, string) (*api.MeshConfigEntry, error){
 				"hcl": meshconfig.ParseHCL, "json": meshconfig.ParseJSON, "yaml": meshconfig.ParseYAML,
 			}[format]
-			e, err := parse("mesh", []byte(res.stdout))
+			e, err := parse([]byte(res.stdout), "mesh")
 			require.NoError(t, err)
 			assert.True(t, meshconfig.Enabled(e), "got flag off in %s, want on", format)
 		})
