@@ -93,8 +93,7 @@ func DecodeToken(token string) (*Token, error) {
 		return nil, fmt.Errorf("%w: not base64: %w", ErrBadToken, err)
 	}
 	var w tokenJSON
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	if err := dec.Decode(&w); err != nil {
+	if err := json.Unmarshal(raw, &w); err != nil { // as Consul reads it: nothing may follow the object
 		return nil, fmt.Errorf("%w: not a JSON object: %s", ErrBadToken, jsonErrorKind(err))
 	}
 	if w.ServerName == "" {
@@ -148,12 +147,15 @@ type Certificate struct {
 	URIs []string
 }
 
-// Certificates parses the token's CA certificates. A PEM block that is not a valid
-// certificate gives an error naming its position.
+// Certificates parses the token's CA certificates. An entry without a PEM block, or a
+// PEM block that is not a valid certificate, gives an error naming its position.
 func (t *Token) Certificates() ([]Certificate, error) {
 	var out []Certificate
 	for i, p := range t.CA {
 		rest := []byte(p)
+		if block, _ := pem.Decode(rest); block == nil {
+			return out, fmt.Errorf("%w: CA[%d]: no PEM block", ErrBadToken, i)
+		}
 		for {
 			var block *pem.Block
 			block, rest = pem.Decode(rest)

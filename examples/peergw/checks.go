@@ -194,7 +194,13 @@ func checkOptions(label string, g meshGateway) []finding {
 	}
 	invalid = append(invalid, flatten(opts.Validate())...)
 	_, bindProblems := gateway.BindAddresses(svc, opts)
-	invalid = append(invalid, bindProblems...)
+	for _, p := range bindProblems {
+		// A bind repeating an earlier address is dropped, as Consul does; it is the norm
+		// with bound tagged addresses (Consul adds lan_ipv4 and wan_ipv4 copies).
+		if !errors.Is(p, gateway.ErrDuplicateBind) {
+			invalid = append(invalid, p)
+		}
+	}
 	var out []finding
 	if msgs := uniqueMessages(invalid); len(msgs) > 0 {
 		out = append(out, newFinding(idGatewayOptionInvalid, label, g.Name(),

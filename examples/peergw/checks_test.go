@@ -110,6 +110,12 @@ func TestDiagnose(t *testing.T) {
 		{name: "invalid option", breakIt: func(_ *testing.T, c, _ *cluster) {
 			gatewaySvc(c).Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"connect_timeout_ms": -5}}
 		}, want: []string{"local/gateway-option-invalid"}},
+		{name: "bound tagged addresses repeat the service address", breakIt: func(_ *testing.T, c, _ *cluster) {
+			svc := gatewaySvc(c)
+			svc.TaggedAddresses["lan_ipv4"] = api.ServiceAddress{Address: svc.Address, Port: svc.Port}
+			svc.Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"envoy_gateway_bind_tagged_addresses": true}}
+			regateway(c)
+		}},
 		{name: "ineffective option", breakIt: func(_ *testing.T, c, _ *cluster) {
 			gatewaySvc(c).Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"xds_fetch_timeout_ms": 100}}
 		}, want: []string{"local/gateway-option-ineffective"}},

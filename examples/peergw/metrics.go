@@ -34,12 +34,12 @@ type metrics struct {
 	nacks       *prometheus.CounterVec
 
 	mu    sync.Mutex
-	nodes map[int64]string // xDS stream ID → node ID
+	nodes map[streamKey]string // xDS stream → node ID
 }
 
 func newMetrics(gateways []string, log *slog.Logger) *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(), log: log, gateways: gateways, nodes: map[int64]string{},
+		reg: prometheus.NewRegistry(), log: log, gateways: gateways, nodes: map[streamKey]string{},
 		snapshot: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "peergw_snapshot_info",
 			Help: "The version (content hash) of the resources served to a gateway; 1 for the current version.",
@@ -115,8 +115,9 @@ func (m *metrics) callbacks() serverv3.Callbacks {
 		return func(stream int64, _ *corev3.Node) {
 			m.streams.WithLabelValues(protocol).Dec()
 			m.mu.Lock()
-			node := m.nodes[stream]
-			delete(m.nodes, stream)
+			key := streamKey{protocol, stream}
+			node := m.nodes[key]
+			delete(m.nodes, key)
 			m.mu.Unlock()
 			m.log.Info("xDS stream closed", "stream", stream, "protocol", protocol, "node", node)
 		}
@@ -127,19 +128,26 @@ func (m *metrics) callbacks() serverv3.Callbacks {
 		DeltaStreamOpenFunc:   open("delta"),
 		DeltaStreamClosedFunc: closed("delta"),
 		StreamRequestFunc: func(stream int64, req *discoveryv3.DiscoveryRequest) error {
-			m.request(stream, req.GetNode(), req.GetTypeUrl(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil)
+			m.request(streamKey{"sotw", stream}, req.GetNode(), req.GetTypeUrl(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil)
 			return nil
 		},
 		StreamDeltaRequestFunc: func(stream int64, req *discoveryv3.DeltaDiscoveryRequest) error {
-			m.request(stream, req.GetNode(), req.GetTypeUrl(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil)
+			m.request(streamKey{"delta", stream}, req.GetNode(), req.GetTypeUrl(), req.GetErrorDetail().GetMessage(), req.GetErrorDetail() != nil)
 			return nil
 		},
 	}
 }
 
+// streamKey identifies an xDS stream: go-control-plane numbers state-of-the-world and
+// delta streams separately, each from 1.
+type streamKey struct {
+	protocol string
+	id       int64
+}
+
 // request notes the node of a stream, which Envoy may send only in its first request,
 // and counts a NACK.
-func (m *metrics) request(stream int64, node *corev3.Node, typeURL, detail string, nack bool) {
+func (m *metrics) request(stream streamKey, node *corev3.Node, typeURL, detail string, nack bool) {
 	m.mu.Lock()
 	id, known := m.nodes[stream]
 	if !known && node != nil {
@@ -148,7 +156,7 @@ func (m *metrics) request(stream int64, node *corev3.Node, typeURL, detail strin
 	}
 	m.mu.Unlock()
 	if !known && node != nil {
-		m.log.Info("xDS client connected", "stream", stream, "node", id)
+		m.log.Info("xDS client connected", "stream", stream.id, "protocol", stream.protocol, "node", id)
 	}
 	if !nack {
 		return
