@@ -31,6 +31,9 @@ func RenderHCL(e *api.MeshConfigEntry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkNFC(tree, ""); err != nil {
+		return nil, err
+	}
 	f := hclwrite.NewEmptyFile()
 	writeHCLBody(f.Body(), tree)
 	return hclwrite.Format(f.Bytes()), nil
@@ -44,6 +47,39 @@ func writeHCLBody(body *hclwrite.Body, nodes []node) {
 		}
 		body.SetAttributeValue(n.key, ctyValue(n.value))
 	}
+}
+
+// checkNFC refuses strings that HCL would change: cty, under HCL, normalises every string
+// to Unicode NFC, so a string in another form would not read back as written (e.g.
+// U+2000 EN QUAD becomes U+2002 EN SPACE). JSON and YAML carry such strings unchanged.
+func checkNFC(nodes []node, prefix string) error {
+	var errs []error
+	bad := func(path, s string) {
+		if cty.StringVal(s).AsString() != s {
+			errs = append(errs, fmt.Errorf("%w: %s: %q is not in Unicode NFC form, which HCL would change; use JSON or YAML", ErrInvalidValue, path, s))
+		}
+	}
+	for _, n := range nodes {
+		path := prefix + n.key
+		switch v := n.value.(type) {
+		case []node:
+			errs = append(errs, checkNFC(v, path+"."))
+		case string:
+			bad(path, v)
+		case []any:
+			for _, elem := range v {
+				if s, ok := elem.(string); ok {
+					bad(path, s)
+				}
+			}
+		case map[string]string:
+			for k, s := range v {
+				bad(path+"."+k, k)
+				bad(path+"."+k, s)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ctyValue converts a scalar, list or map node value.
