@@ -168,6 +168,9 @@ type faultCase struct {
 	// check accepts one read error the watcher reported under the fault; nil means the
 	// fault must cause no error at all.
 	check func(err error) error
+	// checkEach, when set, replaces check for each single read error; check then applies
+	// to the watcher's error once the fault has settled.
+	checkEach func(err error) error
 }
 
 // TestConsulFaults runs this library's control plane against a real Consul agent with
@@ -209,6 +212,10 @@ func TestConsulFaults(t *testing.T) {
 			inject: func(t *testing.T, env *faultEnv) { env.setPolicy(t, gatewayPolicy(t, false)) },
 			clear:  func(t *testing.T, env *faultEnv) { env.setPolicy(t, gatewayPolicy(t, true)) },
 			check:  lacksPeeringRead,
+			// While Consul applies the policy change, a read may briefly see the token
+			// with no rights at all (the servers come back empty): still a typed
+			// permission error.
+			checkEach: isPermissionDenied,
 		},
 	}
 	for i, fc := range cases {
@@ -275,8 +282,12 @@ func runFailing(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
 	})
 	detected := time.Since(began)
 	errs := env.cp.ReadErrors()[errsBefore:]
+	each := fc.check
+	if fc.checkEach != nil {
+		each = fc.checkEach
+	}
 	for _, err := range errs {
-		require.NoError(t, fc.check(err), "read error under fault %q", fc.name)
+		require.NoError(t, each(err), "read error under fault %q", fc.name)
 	}
 	requireSameResources(t, lastGood, env.cp.Served())
 
@@ -372,6 +383,15 @@ func lacksPeeringRead(err error) error {
 	pe, ok := errors.AsType[*peering.PermissionError](err)
 	if !ok || pe.Rule != "peering:read" {
 		return fmt.Errorf("got %v, want permission denied naming peering:read", err)
+	}
+	return nil
+}
+
+// isPermissionDenied accepts any typed permission error.
+func isPermissionDenied(err error) error {
+	var pe *peering.PermissionError
+	if !errors.As(err, &pe) || !errors.Is(err, peering.ErrPermissionDenied) {
+		return fmt.Errorf("got %v, want a *peering.PermissionError", err)
 	}
 	return nil
 }
