@@ -25,6 +25,12 @@ var (
 	ErrNoDatacenter = errors.New("xds: no datacenter")
 	// ErrBadConnectTimeout: connect_timeout_ms could not be read; the default is used.
 	ErrBadConnectTimeout = errors.New("xds: bad connect_timeout_ms")
+	// ErrHostnameServer: a server's address is a hostname; EDS endpoints must be IP
+	// literals.
+	ErrHostnameServer = errors.New("xds: server address is not an IP literal")
+	// ErrPeerIsLocal: a peering's server name is the local servers' own name; routing it
+	// to the peer would shadow the local accept side, so the peering is skipped.
+	ErrPeerIsLocal = errors.New("xds: peer server name is the local server name")
 )
 
 // Part names the part of a State a [Diagnostic] is about.
@@ -73,7 +79,3 @@ func (d Diagnostic) Error() string { return fmt.Sprintf("%s: %v", d.Input, d.Err
 
 // Unwrap returns the cause.
 func (d Diagnostic) Unwrap() error { return d.Err }
-
-// ErrPeerIsLocal: a peering's server name is the local servers' own name; routing it to
-// the peer would shadow the local accept side, so the peering is skipped.
-var ErrPeerIsLocal = errors.New("xds: peer server name is the local server name")

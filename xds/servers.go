@@ -11,9 +11,6 @@ import (
 	"github.com/peeringgw/peeringgw/peering"
 )
 
-// ErrHostnameServer: a server's address is a hostname; EDS endpoints must be IP literals.
-var ErrHostnameServer = errors.New("xds: server address is not an IP literal")
-
 // Service meta keys Consul servers publish on the "consul" service.
 const (
 	metaGRPCTLSPort = "grpc_tls_port"
