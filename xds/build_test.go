@@ -161,3 +161,19 @@ func TestDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestNilInputs checks that nil inputs are empty ones, not panics.
+func TestNilInputs(t *testing.T) {
+	res, diags := xds.Build(nil)
+	require.Empty(t, res.Clusters)
+	require.Empty(t, res.Listeners)
+	require.Len(t, diags, 1)
+	require.ErrorIs(t, diags[0], xds.ErrNoGateway)
+
+	srv := xds.NewServer(t.Context())
+	srv.SetResources(testNode, nil)
+	require.NoError(t, srv.Apply(testNode, xds.Changes{}))
+	for typ, m := range srv.Resources(testNode) {
+		require.Empty(t, m, "type %s", typ)
+	}
+}

@@ -41,7 +41,7 @@ func NewBuilder() *Builder {
 	}
 }
 
-// Set replaces the whole State and returns what changed.
+// Set replaces the whole State and returns what changed. A nil State is an empty one.
 func (b *Builder) Set(s *peering.State) Changes {
 	var ch Changes
 	b.set(s, &ch)
@@ -49,6 +49,9 @@ func (b *Builder) Set(s *peering.State) Changes {
 }
 
 func (b *Builder) set(s *peering.State, ch *Changes) {
+	if s == nil {
+		s = &peering.State{} // no gateway: reported, and nothing is generated
+	}
 	gw := readGateway(s)
 	listenersStale := !gw.sameListeners(&b.gw)
 	timeoutChanged := gw.timeout != b.gw.timeout

@@ -88,8 +88,11 @@ func (s *Server) Register(g *grpc.Server) {
 	listenerservice.RegisterListenerDiscoveryServiceServer(g, s.xds)
 }
 
-// SetResources replaces every resource of gateway nodeID.
+// SetResources replaces every resource of gateway nodeID; nil means none.
 func (s *Server) SetResources(nodeID string, r *Resources) {
+	if r == nil {
+		r = &Resources{}
+	}
 	n := s.node(nodeID)
 	for typ, list := range r.ByType() {
 		m := make(map[string]types.Resource, len(list))
