@@ -302,7 +302,9 @@ func (ps *peerSet) index() {
 	}
 	ps.byKey = make(map[peeringKey]*candidate, len(ps.cands))
 	for _, c := range ps.cands {
-		for ps.byKey[c.key] != nil {
+		if ps.byKey[c.key] != nil {
+			// A duplicate partition/name in one list: list positions are unique, so
+			// this key is free.
 			c.key.seq = c.order + 1
 		}
 		ps.byKey[c.key] = c
