@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"unsafe"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
@@ -8,56 +10,67 @@ import (
 )
 
 // slab hands out pointers to zeroed values allocated in chunks, so that building N
-// resources costs a handful of allocations instead of several per resource. A value is
-// never moved once handed out; a chunk is freed when nothing points into it any more.
+// resources costs a few allocations per type instead of several per resource. A value
+// is never moved once handed out; a chunk is freed when nothing points into it any more.
 type slab[T any] struct {
-	free  []T
-	chunk int
+	free    []T
+	pending int // values reserved and not allocated yet
 }
 
-// smallChunk is the chunk size when no reservation was made, e.g. for one update.
-const smallChunk = 8
+// Chunk sizes. A reservation is allocated chunkBytes at a time, not at once: the
+// allocator zeroes a chunk and the build fills it while it is still in the CPU cache,
+// where one large allocation would be zeroed long before most of it is filled.
+// Without a reservation, e.g. for one update, a slab allocates smallChunk values.
+const (
+	chunkBytes = 64 << 10
+	smallChunk = 8
+)
 
 func (s *slab[T]) next() *T {
 	if len(s.free) == 0 {
-		s.free = make([]T, max(s.chunk, smallChunk))
-		s.chunk = 0
+		s.refill(1)
 	}
 	p := &s.free[0]
 	s.free = s.free[1:]
 	return p
 }
 
-// reserve makes the next n calls to next share one allocation.
+// reserve prepares the slab for n values to come.
 func (s *slab[T]) reserve(n int) {
-	if len(s.free) < n {
-		s.free = nil
-		s.chunk = n
-	}
+	s.pending = max(0, n-len(s.free))
 }
 
 // take returns a slice of n zero values carved from a chunk, with no spare capacity.
 func (s *slab[T]) take(n int) []T {
 	if len(s.free) < n {
-		s.free = make([]T, max(s.chunk, n, smallChunk))
-		s.chunk = 0
+		s.refill(n)
 	}
 	out := s.free[:n:n]
 	s.free = s.free[n:]
 	return out
 }
 
+// refill replaces the free values with a new chunk of at least n values.
+func (s *slab[T]) refill(n int) {
+	var zero T
+	perChunk := max(1, chunkBytes/int(unsafe.Sizeof(zero)))
+	size := max(min(s.pending, perChunk), n, smallChunk)
+	s.free = make([]T, size)
+	s.pending = max(0, s.pending-size)
+}
+
 // byteSlab is a slab of bytes for encoded messages.
 type byteSlab struct {
-	buf   []byte
-	chunk int
+	buf     []byte
+	pending int
 }
 
 // grow makes room for n more bytes and returns the buffer to append to.
 func (s *byteSlab) grow(n int) []byte {
 	if cap(s.buf)-len(s.buf) < n {
-		s.buf = make([]byte, 0, max(s.chunk, n, 256))
-		s.chunk = 0
+		size := max(min(s.pending, chunkBytes), n, 256)
+		s.buf = make([]byte, 0, size)
+		s.pending = max(0, s.pending-size)
 	}
 	return s.buf
 }
@@ -70,10 +83,7 @@ func (s *byteSlab) commit(b []byte, start int) []byte {
 }
 
 func (s *byteSlab) reserve(n int) {
-	if cap(s.buf)-len(s.buf) < n {
-		s.buf = nil
-		s.chunk = n
-	}
+	s.pending = max(0, n-(cap(s.buf)-len(s.buf)))
 }
 
 // arena allocates the resources of a gateway in bulk.
@@ -90,16 +100,27 @@ type arena struct {
 
 // reserve sizes the arena for building the resources of list at once.
 func (a *arena) reserve(list []peering.Peering) {
-	n, endpoints := len(list), 0
+	endpoints := 0
 	for i := range list {
 		endpoints += len(list[i].Addresses())
 	}
+	a.reserveCandidates(len(list))
+	a.reserveEntries(len(list), endpoints)
+}
+
+// reserveCandidates sizes the arena for n candidates.
+func (a *arena) reserveCandidates(n int) {
+	a.candidates.reserve(n)
+}
+
+// reserveEntries sizes the arena for n peer entries with the given number of endpoints
+// in all.
+func (a *arena) reserveEntries(n, endpoints int) {
 	a.clusters.reserve(n)
 	a.assignments.reserve(n)
 	a.endpoints.reserve(endpoints)
 	a.lbEndpoints.reserve(endpoints)
 	a.chains.reserve(n)
 	a.bytes.reserve(n * 2 * (len(peerStatPrefix) + 64))
-	a.candidates.reserve(n)
 	a.entries.reserve(n)
 }

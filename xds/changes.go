@@ -41,6 +41,18 @@ func (c *Changes) addEndpoints(r *endpointv3.ClusterLoadAssignment) {
 	}
 }
 
+func (c *Changes) addClusters(rs []*clusterv3.Cluster) {
+	if c != nil {
+		c.Clusters = append(c.Clusters, rs...)
+	}
+}
+
+func (c *Changes) addAllEndpoints(rs []*endpointv3.ClusterLoadAssignment) {
+	if c != nil {
+		c.Endpoints = append(c.Endpoints, rs...)
+	}
+}
+
 func (c *Changes) removeCluster(name string) {
 	if c != nil {
 		c.RemovedClusters = append(c.RemovedClusters, name)

@@ -80,13 +80,13 @@ type peerEntry struct {
 	chain     *listenerv3.FilterChain
 }
 
-func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *candidate {
+func (b *Builder) newCandidate(a *arena, p *peering.Peering, key peeringKey, order int) *candidate {
 	t, errs, ok := peering.TargetOf(p)
 	if ok && t.ServerName == b.gw.acceptName {
 		errs = append(errs, &peering.InputError{Peering: key.String(), Field: "PeerServerName", Value: t.ServerName, Err: ErrPeerIsLocal})
 		ok = false
 	}
-	c := b.arena.candidates.next()
+	c := a.candidates.next()
 	*c = candidate{key: key, target: t, ok: ok, order: order, diags: errs}
 	return c
 }
@@ -97,6 +97,10 @@ func (b *Builder) newCandidate(p *peering.Peering, key peeringKey, order int) *c
 func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *Changes) bool {
 	ps := &b.peers
 	if len(ps.entries) == 0 {
+		if workers := buildWorkers(len(list)); workers > 1 {
+			b.setPeeringsParallel(list, workers, ch)
+			return len(ps.entries) > 0
+		}
 		b.arena.reserve(list)
 	}
 	cands, usable := b.collect(list)
@@ -124,7 +128,7 @@ func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *
 			changed = true
 		}
 		e.cands = group
-		b.refresh(e, rebuildClusters, ch)
+		b.refresh(&b.arena, e, rebuildClusters, ch)
 		entries = append(entries, e)
 	}
 	for ; j < len(old); j++ {
@@ -143,7 +147,7 @@ func (b *Builder) collect(list []peering.Peering) (cands, usable []*candidate) {
 	usable = make([]*candidate, 0, len(list))
 	for i := range list {
 		p := &list[i]
-		c := b.newCandidate(p, keyOf(p), i)
+		c := b.newCandidate(&b.arena, p, keyOf(p), i)
 		c.pos = len(cands)
 		cands = append(cands, c)
 		if c.ok {
@@ -154,10 +158,60 @@ func (b *Builder) collect(list []peering.Peering) (cands, usable []*candidate) {
 }
 
 // sortCandidates sorts candidates by server name, each name's ranked best first.
+//
+// Names of one gateway's peers tend to share a long prefix ("server.dc"), so comparing
+// them is slow. It sorts instead on the eight bytes after the prefix all the names share,
+// read as one integer, and compares whole names only when those bytes tie.
 func sortCandidates(cs []*candidate) {
-	slices.SortFunc(cs, func(x, y *candidate) int {
-		return cmp.Or(strings.Compare(x.target.ServerName, y.target.ServerName), rank(x, y))
+	if len(cs) < 2 {
+		return
+	}
+	skip := len(cs[0].target.ServerName)
+	for _, c := range cs[1:] {
+		skip = commonPrefixLen(cs[0].target.ServerName[:skip], c.target.ServerName)
+	}
+	keyed := make([]keyedCandidate, len(cs))
+	for i, c := range cs {
+		keyed[i] = keyedCandidate{key: nameKey(c.target.ServerName[skip:]), c: c}
+	}
+	slices.SortFunc(keyed, func(x, y keyedCandidate) int {
+		if x.key != y.key {
+			return cmp.Compare(x.key, y.key)
+		}
+		return cmp.Or(strings.Compare(x.c.target.ServerName[skip:], y.c.target.ServerName[skip:]), rank(x.c, y.c))
 	})
+	for i := range keyed {
+		cs[i] = keyed[i].c
+	}
+}
+
+type keyedCandidate struct {
+	key uint64
+	c   *candidate
+}
+
+// nameKey is the first eight bytes of s as a big-endian integer, zero-padded: names
+// whose keys differ are in the order of their keys.
+func nameKey(s string) uint64 {
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
+}
+
+// commonPrefixLen returns the length of the longest common prefix of a and b.
+func commonPrefixLen(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // groups yields the runs of sorted candidates that share a server name.
@@ -177,31 +231,31 @@ func groups(sorted []*candidate) iter.Seq[[]*candidate] {
 }
 
 // refresh brings an entry's resources in line with its winning candidate.
-func (b *Builder) refresh(e *peerEntry, rebuildCluster bool, ch *Changes) {
+func (b *Builder) refresh(a *arena, e *peerEntry, rebuildCluster bool, ch *Changes) {
 	t := &e.cands[0].target
 	isNew := e.cluster == nil
 	if !isNew && e.hostnames == t.Hostnames && slices.Equal(e.addrs, t.Addresses) {
 		if rebuildCluster {
-			e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+			e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 			ch.addCluster(e.cluster)
 		}
 		return
 	}
 	// An EDS cluster does not depend on its addresses, so it is kept when it can be.
 	if isNew || e.hostnames || t.Hostnames || rebuildCluster {
-		e.cluster = b.arena.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
+		e.cluster = a.cluster(b.parts, e.name, t.Hostnames, t.Addresses)
 		ch.addCluster(e.cluster)
 	}
 	switch {
 	case !t.Hostnames:
-		e.cla = b.arena.assignment(e.name, t.Addresses)
+		e.cla = a.assignment(e.name, t.Addresses)
 		ch.addEndpoints(e.cla)
 	case e.cla != nil:
 		ch.removeEndpoints(e.name)
 		e.cla = nil
 	}
 	if isNew {
-		e.chain = b.arena.sniChain(e.name, peerStatPrefix, e.name)
+		e.chain = a.sniChain(e.name, peerStatPrefix, e.name)
 	}
 	e.hostnames, e.addrs = t.Hostnames, t.Addresses
 }
@@ -232,7 +286,7 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 	} else {
 		ps.order++
 	}
-	c := b.newCandidate(&p, key, order)
+	c := b.newCandidate(&b.arena, &p, key, order)
 	ps.byKey[key] = c
 	if old != nil {
 		c.pos = old.pos
@@ -252,10 +306,10 @@ func (b *Builder) SetPeering(p peering.Peering) Changes {
 		namesChanged = namesChanged || removed
 	}
 	if joined != nil {
-		b.refresh(joined, false, &ch)
+		b.refresh(&b.arena, joined, false, &ch)
 	}
 	if left != nil && left != joined {
-		b.refresh(left, false, &ch)
+		b.refresh(&b.arena, left, false, &ch)
 	}
 	if namesChanged {
 		b.rebuildListeners(&ch)
@@ -288,7 +342,7 @@ func (b *Builder) removeCandidate(key peeringKey, ch *Changes) {
 	}
 	left, removed := b.leave(old, ch)
 	if left != nil {
-		b.refresh(left, false, ch)
+		b.refresh(&b.arena, left, false, ch)
 	}
 	if removed {
 		b.rebuildListeners(ch)
