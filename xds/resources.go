@@ -28,6 +28,9 @@ type Resources struct {
 // Build generates the resources for s and reports every input it skipped or defaulted.
 // It is a pure function of s: no I/O, deterministic output, and it does not panic on any
 // input. It is equivalent to NewBuilder().Set(s) followed by Resources and Diagnostics.
+//
+// With thousands of peerings, Build (like a Builder's first Set) shares the work among
+// up to GOMAXPROCS goroutines (at most four) and waits for them; the result is the same.
 func Build(s *peering.State) (*Resources, []Diagnostic) {
 	b := NewBuilder()
 	b.set(s, nil)
