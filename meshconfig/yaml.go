@@ -73,8 +73,15 @@ func yamlNode(v any) *yaml.Node {
 	return yamlScalar("!!null", "null")
 }
 
+// yamlScalar returns a scalar node. Multi-line strings and strings with tabs are
+// double-quoted: the encoder would write
+// them as literal blocks, which its own decoder refuses when a line starts with a tab.
 func yamlScalar(tag, value string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value}
+	if strings.ContainsAny(value, "\n\t\r") {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }
 
 // ParseYAML reads a YAML mesh config entry with the keys RenderYAML writes or their
