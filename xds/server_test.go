@@ -2,7 +2,6 @@ package xds_test
 
 import (
 	"context"
-	"net"
 	"slices"
 	"testing"
 
@@ -12,29 +11,12 @@ import (
 	sotwclient "github.com/envoyproxy/go-control-plane/pkg/client/sotw/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
 	"github.com/peeringgw/peeringgw/xds"
 )
 
 const testNode = "mesh-gateway"
-
-// startServer serves srv on a loopback port and returns a client connection to it.
-func startServer(t *testing.T, srv *xds.Server) *grpc.ClientConn {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	g := grpc.NewServer()
-	srv.Register(g)
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
-}
 
 // recvType receives delta responses until it has one of type typ; any other type fails.
 func recvType(t *testing.T, c *xdsclient.Client, typ string) *discoveryv3.DeltaDiscoveryResponse {
@@ -66,7 +48,7 @@ func TestDeltaSendsOnlyChangedResources(t *testing.T) {
 	srv := xds.NewServer(ctx)
 	srv.SetResources(testNode, builder.Resources())
 
-	client, err := xdsclient.Dial(ctx, startServer(t, srv), testNode)
+	client, err := xdsclient.Dial(ctx, xdsclient.ServeLoopback(t, srv), testNode)
 	require.NoError(t, err)
 	defer client.Close()
 
@@ -126,7 +108,7 @@ func TestStateOfTheWorld(t *testing.T) {
 	srv.SetResources(testNode, builder.Resources())
 
 	client := sotwclient.NewADSClient(ctx, &corev3.Node{Id: testNode}, resourcev3.ClusterType)
-	require.NoError(t, client.InitConnect(startServer(t, srv)))
+	require.NoError(t, client.InitConnect(xdsclient.ServeLoopback(t, srv)))
 	resp, err := client.Fetch()
 	require.NoError(t, err)
 	require.Len(t, resp.Resources, n+1)

@@ -21,10 +21,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/peeringgw/peeringgw/internal/dataplane"
+	"github.com/peeringgw/peeringgw/internal/xdsclient"
 	"github.com/peeringgw/peeringgw/xds"
 )
 
@@ -88,20 +88,8 @@ func newADSServer(t *testing.T) *adsServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	reqs := &requests{}
 	srv := xds.NewServer(ctx, xds.WithCallbacks(reqs.callbacks()))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	g := grpc.NewServer()
-	srv.Register(g)
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		require.NoError(t, conn.Close())
-		cancel()
-		g.Stop()
-		require.NoError(t, <-served)
-	})
+	conn := xdsclient.ServeLoopback(t, srv)
+	t.Cleanup(cancel)
 	return &adsServer{srv: srv, conn: conn, reqs: reqs}
 }
 

@@ -2,7 +2,6 @@ package xdsclient_test
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +12,7 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
@@ -23,24 +20,6 @@ import (
 )
 
 const node = "mesh-gateway"
-
-// serve serves srv on loopback and returns a connection to it.
-func serve(t testing.TB, srv *xds.Server) *grpc.ClientConn {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	g := grpc.NewServer()
-	srv.Register(g)
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		require.NoError(t, conn.Close())
-		g.Stop()
-		require.NoError(t, <-served)
-	})
-	return conn
-}
 
 func clusters(names ...string) *xds.Resources {
 	r := &xds.Resources{}
@@ -66,7 +45,7 @@ func TestNackAndUpdate(t *testing.T) {
 		},
 	}))
 	srv.SetResources(node, clusters("a", "b"))
-	c, err := xdsclient.Dial(ctx, serve(t, srv), node)
+	c, err := xdsclient.Dial(ctx, xdsclient.ServeLoopback(t, srv), node)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()
 
