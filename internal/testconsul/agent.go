@@ -175,11 +175,15 @@ func (a *Agent) Client() *api.Client {
 	return a.ClientWithToken(a.ManagementToken)
 }
 
-// ClientWithToken returns a client of the agent's HTTP API that sends token.
-// Like every api.Client, it falls back to CONSUL_HTTP_TOKEN and
-// CONSUL_HTTP_TOKEN_FILE when token is empty; it panics only if
-// CONSUL_HTTP_TOKEN_FILE names a file that cannot be read.
+// ClientWithToken returns a client of the agent's HTTP API that sends token, or the
+// anonymous token when token is empty, so that tests do not depend on the token in the
+// environment of whoever runs them. (api.NewClient still reads CONSUL_HTTP_TOKEN_FILE
+// when CONSUL_HTTP_TOKEN equals token; ClientWithToken panics if that file cannot be
+// read.)
 func (a *Agent) ClientWithToken(token string) *api.Client {
+	if token == "" {
+		token = anonymousSecret
+	}
 	c, err := api.NewClient(&api.Config{
 		Address:    a.HTTPAddr,
 		Scheme:     "http",
@@ -192,6 +196,10 @@ func (a *Agent) ClientWithToken(token string) *api.Client {
 	}
 	return c
 }
+
+// anonymousSecret is the secret of Consul's anonymous token. Sending it keeps an
+// api.Client from falling back to the token in the environment.
+const anonymousSecret = "anonymous"
 
 // run launches the agent until it is ready, picking new ports first when
 // fresh is set, and fails the test if it cannot.

@@ -2,6 +2,7 @@ package testconsul_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -116,4 +117,31 @@ func TestAgentRestartDev(t *testing.T) {
 	kv, _, err := a.Client().KV().Get("lost", nil)
 	require.NoError(t, err)
 	assert.Nil(t, kv, "got key %v after restarting a -dev agent, want none", kv)
+}
+
+// TestClientIgnoresEnvironmentToken checks that clients send the token they were given,
+// or the anonymous token, whatever token or token file the environment names.
+// (t.Setenv: this test cannot run in parallel.)
+func TestClientIgnoresEnvironmentToken(t *testing.T) {
+	const (
+		management        = "0c7d9a51-3f7e-4f0a-9d0e-6a2b8e5c4d13"
+		other             = "5d2f0e0a-8f7c-4a53-9c62-0f6b2b7f4e10"
+		anonymousAccessor = "00000000-0000-0000-0000-000000000002"
+	)
+	a := testconsul.Start(t, testconsul.WithACLs(management))
+	for _, env := range []struct{ name, value string }{
+		{"CONSUL_HTTP_TOKEN", management},
+		{"CONSUL_HTTP_TOKEN", other},
+		{"CONSUL_HTTP_TOKEN_FILE", filepath.Join(t.TempDir(), "missing")},
+	} {
+		t.Run(env.name+"="+env.value, func(t *testing.T) {
+			t.Setenv(env.name, env.value)
+			anon, _, err := a.ClientWithToken("").ACL().TokenReadSelf(nil)
+			require.NoError(t, err)
+			assert.Equal(t, anonymousAccessor, anon.AccessorID, "got token %q, want the anonymous token", anon.AccessorID)
+			self, _, err := a.Client().ACL().TokenReadSelf(nil)
+			require.NoError(t, err)
+			assert.Equal(t, management, self.SecretID, "got token %q, want the management token", self.SecretID)
+		})
+	}
 }
