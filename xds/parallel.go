@@ -17,7 +17,7 @@ func buildWorkers(n int) int {
 	if n < parallelMin {
 		return 1
 	}
-	return min(runtime.GOMAXPROCS(0), 4, n/(parallelMin/2))
+	return min(runtime.GOMAXPROCS(0), 4, n/max(1, parallelMin/2))
 }
 
 // setPeeringsParallel is setPeerings for a Builder with no peer entries yet, with the
@@ -30,8 +30,17 @@ func (b *Builder) setPeeringsParallel(list []peering.Peering, workers int, ch *C
 	for w := 1; w < workers; w++ {
 		arenas[w] = new(arena)
 	}
+	cands, sorted := b.candidatesParallel(list, arenas)
+	ps := &b.peers
+	ps.cands, ps.byKey, ps.order = cands, nil, max(ps.order, len(list))
+	ps.entries = b.entriesParallel(sorted, arenas, ch)
+}
 
-	cands := make([]*candidate, len(list))
+// candidatesParallel makes the candidates of list, one slice of it per arena, and
+// returns them in list order and the usable ones sorted.
+func (b *Builder) candidatesParallel(list []peering.Peering, arenas []*arena) (cands, sorted []*candidate) {
+	workers := len(arenas)
+	cands = make([]*candidate, len(list))
 	usable := make([][]*candidate, workers)
 	inParallel(workers, func(w int) {
 		lo, hi := w*len(list)/workers, (w+1)*len(list)/workers
@@ -48,28 +57,30 @@ func (b *Builder) setPeeringsParallel(list []peering.Peering, workers int, ch *C
 		}
 		usable[w] = u
 	})
-	sorted := slices.Concat(usable...)
+	sorted = slices.Concat(usable...)
 	sortCandidates(sorted)
+	return cands, sorted
+}
 
+// entriesParallel builds the entries of the sorted candidates, one run of whole groups
+// per arena, and records their resources in ch in name order.
+func (b *Builder) entriesParallel(sorted []*candidate, arenas []*arena, ch *Changes) []*peerEntry {
+	workers := len(arenas)
 	bounds := groupBounds(sorted, workers)
 	entries := make([][]*peerEntry, workers)
 	changes := make([]Changes, workers)
 	inParallel(workers, func(w int) {
-		part := sorted[bounds[w]:bounds[w+1]]
 		var wch *Changes
 		if ch != nil {
 			wch = &changes[w]
 		}
-		entries[w] = b.buildEntries(arenas[w], part, wch)
+		entries[w] = b.buildEntries(arenas[w], sorted[bounds[w]:bounds[w+1]], wch)
 	})
-
-	ps := &b.peers
-	ps.cands, ps.byKey, ps.order = cands, nil, max(ps.order, len(list))
-	ps.entries = slices.Concat(entries...)
 	for i := range changes {
 		ch.addClusters(changes[i].Clusters)
 		ch.addAllEndpoints(changes[i].Endpoints)
 	}
+	return slices.Concat(entries...)
 }
 
 // buildEntries makes the entries of the candidates in sorted, a run of whole groups,
