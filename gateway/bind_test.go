@@ -38,6 +38,12 @@ func TestBindAddresses(t *testing.T) {
 			want: []Bind{{"default", "0.0.0.0", 8443}},
 		},
 		{
+			name: "a tag may be empty, as in Consul: its listener's name starts with the colon",
+			svc:  &api.AgentService{Address: "1.2.3.4", Port: 8443, TaggedAddresses: map[string]api.ServiceAddress{"": {Address: "10.0.0.1", Port: 3}}},
+			opts: Options{BindTaggedAddresses: true, NoDefaultBind: true},
+			want: []Bind{{"", "10.0.0.1", 3}},
+		},
+		{
 			name: "no default bind and nothing else",
 			svc:  &api.AgentService{Address: "1.2.3.4", Port: 8443, TaggedAddresses: tagged},
 			opts: Options{NoDefaultBind: true},

@@ -178,7 +178,9 @@ func checkListeners(res *xds.Resources) error {
 		if p := sa.GetPortValue(); p < 1 || p > 65535 {
 			return broken("listener %q: port %d", l.Name, p)
 		}
-		if suffix := fmt.Sprintf(":%s:%d", sa.GetAddress(), sa.GetPortValue()); !strings.HasSuffix(l.Name, suffix) || len(l.Name) == len(suffix) {
+		// The bind name may be empty: Consul, like us, makes a listener for a tagged
+		// address whose tag is "".
+		if suffix := fmt.Sprintf(":%s:%d", sa.GetAddress(), sa.GetPortValue()); !strings.HasSuffix(l.Name, suffix) {
 			return broken("listener %q: name is not <bind>%s", l.Name, suffix)
 		}
 		if len(l.ListenerFilters) != 1 || l.ListenerFilters[0].Name != "envoy.filters.listener.tls_inspector" {
