@@ -253,6 +253,12 @@ func resourceName(m proto.Message) string {
 	return ""
 }
 
+// Versions returns the xDS version of each resource of type typ the data plane holds
+// from its management server, by name: what it acknowledged last.
+func (d *DataPlane) Versions(typ string) map[string]string {
+	return d.heldVersions(typ, nil)
+}
+
 // heldVersions returns the xDS versions of the held resources of type typ, limited to
 // names when names is not nil.
 func (d *DataPlane) heldVersions(typ string, names []string) map[string]string {

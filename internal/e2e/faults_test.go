@@ -38,8 +38,9 @@ func TestAgentRestart(t *testing.T) {
 	token, _ := e2e.GenerateToken(t, dc1.client, "dc1-to-dc2")
 	establish(t, dc1, dc2, token)
 
-	// Wait until the control plane serves what the agent's current State gives, so that
-	// a State still in flight when the agent stops cannot change the resources.
+	// Wait until the control plane serves what the agent's current State gives, and the
+	// data plane holds it, so that a State or an update still in flight when the agent
+	// stops cannot change the resources.
 	e2e.Eventually(t, e2e.PeeringTimeout, func() error {
 		want, err := build(t.Context(), dc1.client, dc1.gatewayID, nil)
 		if err != nil {
@@ -50,6 +51,7 @@ func TestAgentRestart(t *testing.T) {
 		}
 		return nil
 	})
+	cp1.WaitApplied(t, dp1)
 	lastGood := cp1.Served()
 	require.Len(t, lastGood.Clusters, 1, "got clusters %v served before the outage, want the accept side's", clusterNames(lastGood))
 	applied := len(cp1.States())
