@@ -41,15 +41,11 @@ func (c *Changes) addEndpoints(r *endpointv3.ClusterLoadAssignment) {
 	}
 }
 
-func (c *Changes) addClusters(rs []*clusterv3.Cluster) {
+// addAll appends the clusters and endpoints o adds; o removes nothing.
+func (c *Changes) addAll(o *Changes) {
 	if c != nil {
-		c.Clusters = append(c.Clusters, rs...)
-	}
-}
-
-func (c *Changes) addAllEndpoints(rs []*endpointv3.ClusterLoadAssignment) {
-	if c != nil {
-		c.Endpoints = append(c.Endpoints, rs...)
+		c.Clusters = append(c.Clusters, o.Clusters...)
+		c.Endpoints = append(c.Endpoints, o.Endpoints...)
 	}
 }
 

@@ -77,8 +77,7 @@ func (b *Builder) entriesParallel(sorted []*candidate, arenas []*arena, ch *Chan
 		entries[w] = b.buildEntries(arenas[w], sorted[bounds[w]:bounds[w+1]], wch)
 	})
 	for i := range changes {
-		ch.addClusters(changes[i].Clusters)
-		ch.addAllEndpoints(changes[i].Endpoints)
+		ch.addAll(&changes[i])
 	}
 	return slices.Concat(entries...)
 }
