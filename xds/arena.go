@@ -98,14 +98,16 @@ type arena struct {
 	entries     slab[peerEntry]
 }
 
-// reserve sizes the arena for building the resources of list at once.
-func (a *arena) reserve(list []peering.Peering) {
-	endpoints := 0
+// reserve sizes the arena for a first build: the resources of the local servers,
+// of the peerings in list, and the accept chains of binds listeners.
+func (a *arena) reserve(list []peering.Peering, servers, binds int) {
+	endpoints := servers
 	for i := range list {
 		endpoints += len(list[i].Addresses())
 	}
 	a.reserveCandidates(len(list))
-	a.reserveEntries(len(list), endpoints)
+	a.reserveEntries(len(list)+1, endpoints)
+	a.chains.reserve(len(list) + binds)
 }
 
 // reserveCandidates sizes the arena for n candidates.

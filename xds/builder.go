@@ -64,6 +64,9 @@ func (b *Builder) set(s *peering.State, ch *Changes) {
 	if gw.enabled {
 		servers, peerings = s.Servers, s.Peerings
 	}
+	if b.accept == nil && len(b.peers.entries) == 0 {
+		b.arena.reserve(peerings, len(servers), len(gw.binds))
+	}
 	if b.setLocal(readServers(servers), timeoutChanged, ch) {
 		listenersStale = true
 	}

@@ -101,7 +101,6 @@ func (b *Builder) setPeerings(list []peering.Peering, rebuildClusters bool, ch *
 			b.setPeeringsParallel(list, workers, ch)
 			return len(ps.entries) > 0
 		}
-		b.arena.reserve(list)
 	}
 	cands, usable := b.collect(list)
 	sortCandidates(usable)
