@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"fmt"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -22,17 +23,29 @@ func BenchmarkResourceFloor(b *testing.B) {
 		targets[i], _, _ = peering.TargetOf(&s.Peerings[i])
 	}
 	parts := newClusterParts(defaultConnectTimeout)
-	b.ReportAllocs()
-	for b.Loop() {
-		var a arena
-		a.reserveEntries(len(targets), 3*len(targets))
-		clusters := make([]*clusterv3.Cluster, len(targets))
-		assignments := make([]*endpointv3.ClusterLoadAssignment, len(targets))
-		chains := make([]*listenerv3.FilterChain, len(targets))
-		for i, t := range targets {
-			clusters[i] = a.cluster(parts, t.ServerName, false, nil)
-			assignments[i] = a.assignment(t.ServerName, t.Addresses)
-			chains[i] = a.sniChain(t.ServerName, peerStatPrefix, t.ServerName)
-		}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				inParallel(workers, func(w int) {
+					floorResources(parts, targets[w*len(targets)/workers:(w+1)*len(targets)/workers])
+				})
+			}
+		})
 	}
+}
+
+// floorResources allocates and wires the resources of targets.
+func floorResources(parts *clusterParts, targets []peering.Target) ([]*clusterv3.Cluster, []*endpointv3.ClusterLoadAssignment, []*listenerv3.FilterChain) {
+	var a arena
+	a.reserveEntries(len(targets), 3*len(targets))
+	clusters := make([]*clusterv3.Cluster, len(targets))
+	assignments := make([]*endpointv3.ClusterLoadAssignment, len(targets))
+	chains := make([]*listenerv3.FilterChain, len(targets))
+	for i, t := range targets {
+		clusters[i] = a.cluster(parts, t.ServerName, false, nil)
+		assignments[i] = a.assignment(t.ServerName, t.Addresses)
+		chains[i] = a.sniChain(t.ServerName, peerStatPrefix, t.ServerName)
+	}
+	return clusters, assignments, chains
 }
