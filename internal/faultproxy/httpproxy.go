@@ -47,16 +47,15 @@ func (p *Proxy) startHTTP() {
 	}()
 }
 
-// serveHTTP applies the request-level faults and forwards the request otherwise.
+// serveHTTP applies the request-level faults and forwards the request otherwise. A
+// request is served under the fault and latency in force when it arrived. It ends with
+// no response at all (http.ErrAbortHandler) when it stops hanging or waiting: returning
+// from the handler would send an empty 200 response before Set cuts the connection.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	p.stats.Requests++
-	p.mu.Unlock()
-	_, latency, _ := p.state()
+	f, latency, changed := p.arrive()
 	if !wait(latency, r.Context().Done(), p.done) {
-		return
+		panic(http.ErrAbortHandler)
 	}
-	f, _, changed := p.state()
 	switch f.kind {
 	case kindHang:
 		select {
@@ -64,11 +63,21 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-changed: // leaving Hang closes the connection
 		case <-p.done:
 		}
+		panic(http.ErrAbortHandler)
 	case kindStatus:
 		http.Error(w, f.body(), f.code)
 	default:
 		p.rp.ServeHTTP(w, r)
 	}
+}
+
+// arrive counts a request and returns the fault, latency and change signal it is served
+// under, read together so that a change cannot fall between counting and reading.
+func (p *Proxy) arrive() (Fault, time.Duration, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stats.Requests++
+	return p.fault, p.latency, p.changed
 }
 
 // connQueue is a net.Listener whose connections are pushed to it: the proxy accepts
