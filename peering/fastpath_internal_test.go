@@ -75,6 +75,7 @@ func TestFastPathsAgree(t *testing.T) {
 	}
 }
 
+// FuzzFastPaths checks the same agreements as TestFastPathsAgree on any string.
 func FuzzFastPaths(f *testing.F) {
 	for _, s := range append(fastPathInputs, labelInputs...) {
 		f.Add(s)
