@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 
 	"github.com/hashicorp/consul/api"
 
@@ -24,10 +23,6 @@ type localServers struct {
 	voters    bool
 	endpoints []peering.Address
 	diags     []Diagnostic
-}
-
-func (l *localServers) equal(o *localServers) bool {
-	return l.voters == o.voters && slices.Equal(l.endpoints, o.endpoints)
 }
 
 // readServers picks the endpoints of the accept cluster: every voter (read_replica is
