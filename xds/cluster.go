@@ -56,7 +56,9 @@ func (p *clusterParts) initDNSCluster(c *clusterv3.Cluster, name string, la *end
 	c.ClusterDiscoveryType = p.dnsType
 	c.ConnectTimeout = p.connectTimeout
 	c.LoadAssignment = la
-	c.DnsRefreshRate = p.dnsRefresh
+	// Deprecated in Envoy's API in favour of the dns_cluster extension, but it is what
+	// Consul emits and what the Envoy versions Consul supports read.
+	c.DnsRefreshRate = p.dnsRefresh //nolint:staticcheck // SA1019, see above
 	c.DnsLookupFamily = clusterv3.Cluster_V4_ONLY
 	c.OutlierDetection = p.outlier
 }
