@@ -58,7 +58,8 @@ func (p *clusterParts) initDNSCluster(c *clusterv3.Cluster, name string, la *end
 	c.LoadAssignment = la
 	// Deprecated in Envoy's API in favour of the dns_cluster extension, but it is what
 	// Consul emits and what the Envoy versions Consul supports read.
-	c.DnsRefreshRate = p.dnsRefresh //nolint:staticcheck // SA1019, see above
+	//lint:ignore SA1019 kept for conformance with Consul, see above
+	c.DnsRefreshRate = p.dnsRefresh
 	c.DnsLookupFamily = clusterv3.Cluster_V4_ONLY
 	c.OutlierDetection = p.outlier
 }
