@@ -5,8 +5,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-
-	"github.com/peeringgw/peeringgw/peering"
 )
 
 // slab hands out pointers to zeroed values allocated in chunks, so that building N
@@ -94,35 +92,19 @@ type arena struct {
 	lbEndpoints slab[*endpointv3.LbEndpoint]
 	chains      slab[chainBox]
 	bytes       byteSlab
-	candidates  slab[candidate]
-	entries     slab[peerEntry]
 }
 
-// reserve sizes the arena for a first build: the resources of the local servers,
-// of the peerings in list, and the accept chains of binds listeners.
-func (a *arena) reserve(list []peering.Peering, servers, binds int) {
-	endpoints := servers
-	for i := range list {
-		endpoints += len(list[i].Addresses())
+// reserve sizes the arena for translating every resource of m.
+func (a *arena) reserve(m *Model) {
+	endpoints := 0
+	for i := range m.Clusters {
+		endpoints += len(m.Clusters[i].Endpoints)
 	}
-	a.reserveCandidates(len(list))
-	a.reserveEntries(len(list)+1, endpoints)
-	a.chains.reserve(len(list) + binds)
-}
-
-// reserveCandidates sizes the arena for n candidates.
-func (a *arena) reserveCandidates(n int) {
-	a.candidates.reserve(n)
-}
-
-// reserveEntries sizes the arena for n peer entries with the given number of endpoints
-// in all.
-func (a *arena) reserveEntries(n, endpoints int) {
+	n := len(m.Clusters)
 	a.clusters.reserve(n)
 	a.assignments.reserve(n)
 	a.endpoints.reserve(endpoints)
 	a.lbEndpoints.reserve(endpoints)
-	a.chains.reserve(n)
-	a.bytes.reserve(n * 2 * (len(peerStatPrefix) + 64))
-	a.entries.reserve(n)
+	a.chains.reserve(n + len(m.Listeners))
+	a.bytes.reserve((n + len(m.Listeners)) * 2 * (len(peerStatPrefix) + 64))
 }

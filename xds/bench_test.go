@@ -18,10 +18,6 @@ var benchPeerCounts = []int{10, 1000, 10000}
 
 func benchState(n int) *peering.State { return load.State(n) }
 
-func benchPeering(i int, alt bool) peering.Peering { return load.Peering(i, alt) }
-
-func benchPeerName(i int) string { return load.PeerServerName(i) }
-
 // BenchmarkBuild measures a full build of every resource from a State.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchPeerCounts {
@@ -38,33 +34,3 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkUpdateOnePeer measures what a control plane does when one peer's addresses
-// change: the Builder produces the changes and the Server stores them in the gateway's
-// caches, ready to push. Each iteration changes a different peer.
-func BenchmarkUpdateOnePeer(b *testing.B) {
-	for _, n := range benchPeerCounts {
-		b.Run(fmt.Sprintf("peers=%d", n), func(b *testing.B) {
-			builder := xds.NewBuilder()
-			builder.Set(benchState(n))
-			srv := xds.NewServer(b.Context())
-			srv.SetResources(testNode, builder.Resources())
-			updates := [2][]peering.Peering{make([]peering.Peering, n), make([]peering.Peering, n)}
-			for i := range n {
-				updates[0][i] = benchPeering(i, true)
-				updates[1][i] = benchPeering(i, false)
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				ch := builder.SetPeering(updates[(i/n)%2][i%n])
-				if len(ch.Endpoints) != 1 {
-					b.Fatalf("got %d changed endpoints, want 1", len(ch.Endpoints))
-				}
-				if err := srv.Apply(testNode, ch); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
-}

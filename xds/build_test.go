@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/internal/load"
 	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
 )
@@ -103,9 +104,9 @@ func TestChainOrder(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"mesh_gateway_local_peering_server.default.dc1",
-		"mesh_gateway_remote_peering_servers." + benchPeerName(0),
-		"mesh_gateway_remote_peering_servers." + benchPeerName(1),
-		"mesh_gateway_remote_peering_servers." + benchPeerName(2),
+		"mesh_gateway_remote_peering_servers." + load.PeerServerName(0),
+		"mesh_gateway_remote_peering_servers." + load.PeerServerName(1),
+		"mesh_gateway_remote_peering_servers." + load.PeerServerName(2),
 		"mesh_gateway_remote_peering_servers.server.dc9.peering.td-nine",
 		"mesh_gateway_local.default",
 	}, got)

@@ -2,198 +2,181 @@ package xds
 
 import (
 	"slices"
-	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	"github.com/hashicorp/consul/api"
 
 	"github.com/peeringgw/peeringgw/peering"
 )
 
-// Builder keeps one gateway's resources current as its State changes, rebuilding only
-// what an update affects.
-//
-// [Builder.Set] takes a whole State; [Builder.SetPeering] and [Builder.RemovePeering]
-// take single peering events. Each returns the [Changes] to push. Whatever the sequence
-// of updates, [Builder.Resources] equals what [Build] returns for the resulting State.
+// Builder keeps one gateway's resources current as its State changes: each [Builder.Set]
+// resolves the new State into a [Model], and translates and hashes only the resources
+// whose model entries changed. Whatever the sequence of States, [Builder.Resources]
+// equals what [Build] returns for the last one, and the [Changes] each Set returns,
+// applied in order, lead from one to the next. The [Loop] runs a Builder per gateway.
 //
 // Resources a Builder returns are shared with it and with each other: treat them as
 // immutable. A Builder is not safe for concurrent use.
 type Builder struct {
-	gw     gatewayConfig
-	parts  *clusterParts
-	arena  arena
-	local  localServers
-	accept *peerEntry // nil when the accept side has no cluster
+	r         resolver
+	t         translator
+	h         hasher
+	clusters  map[string]*clusterEntry
+	listeners map[string]*listenerEntry
+	version   setVersion
+}
 
-	peers peerSet
+// clusterEntry holds the resources of one model cluster and their versions.
+type clusterEntry struct {
+	cluster     *clusterv3.Cluster
+	clusterHash uint64
+	cla         *endpointv3.ClusterLoadAssignment // nil when the cluster has none
+	claHash     uint64
+	chain       *listenerv3.FilterChain // the peer chain, built when a listener needs it
+}
 
-	listeners []*listenerv3.Listener // sorted by name
+type listenerEntry struct {
+	listener *listenerv3.Listener
+	hash     uint64
 }
 
 // NewBuilder returns a Builder with no State: it has no resources until the first Set.
 func NewBuilder() *Builder {
-	return &Builder{
-		parts: newClusterParts(defaultConnectTimeout),
-		gw:    gatewayConfig{timeout: defaultConnectTimeout},
-	}
+	return &Builder{clusters: map[string]*clusterEntry{}, listeners: map[string]*listenerEntry{}}
 }
 
 // Set replaces the whole State and returns what changed. A nil State is an empty one.
+// The Builder keeps s and values it references: s must not be modified afterwards.
 func (b *Builder) Set(s *peering.State) Changes {
+	var d delta
+	first := b.r.model == nil
+	b.r.update(s, &d)
+	m := b.r.model
+	if first {
+		b.t.arena.reserve(m)
+	}
 	var ch Changes
-	b.set(s, &ch)
+	b.setClusters(m, &d, &ch)
+	b.setListeners(m, &d, &ch)
 	return ch
 }
 
-func (b *Builder) set(s *peering.State, ch *Changes) {
-	if s == nil {
-		s = &peering.State{} // no gateway: reported, and nothing is generated
+// setClusters translates the clusters and assignments d names and records them in ch.
+func (b *Builder) setClusters(m *Model, d *delta, ch *Changes) {
+	for _, name := range d.clusters {
+		c := findCluster(m.Clusters, name)
+		e := b.clusters[name]
+		if e == nil {
+			e = &clusterEntry{}
+			b.clusters[name] = e
+		} else {
+			b.version.remove(kindCluster, name, e.clusterHash)
+		}
+		e.cluster, e.clusterHash = b.t.cluster(c), b.h.cluster(c)
+		b.version.add(kindCluster, name, e.clusterHash)
+		ch.Clusters = append(ch.Clusters, e.cluster)
 	}
-	gw := readGateway(s)
-	listenersStale := !gw.sameListeners(&b.gw)
-	timeoutChanged := gw.timeout != b.gw.timeout
-	b.gw = gw
-	if timeoutChanged {
-		b.parts = newClusterParts(gw.timeout)
+	for _, name := range d.endpoints {
+		c := findCluster(m.Clusters, name)
+		e := b.clusters[name]
+		if e.cla != nil {
+			b.version.remove(kindEndpoints, name, e.claHash)
+		}
+		e.cla, e.claHash = b.t.arena.assignment(c.Name, c.Endpoints), b.h.assignment(c)
+		b.version.add(kindEndpoints, name, e.claHash)
+		ch.Endpoints = append(ch.Endpoints, e.cla)
 	}
-	var servers []*api.ServiceEntry
-	var peerings []peering.Peering
-	if gw.enabled {
-		servers, peerings = s.Servers, s.Peerings
+	for _, name := range d.removedEndpoints {
+		e := b.clusters[name]
+		b.version.remove(kindEndpoints, name, e.claHash)
+		e.cla = nil
+		ch.RemovedEndpoints = append(ch.RemovedEndpoints, name)
 	}
-	if b.accept == nil && len(b.peers.entries) == 0 {
-		b.arena.reserve(peerings, len(servers), len(gw.binds))
+	for _, name := range d.removedClusters {
+		b.version.remove(kindCluster, name, b.clusters[name].clusterHash)
+		delete(b.clusters, name)
+		ch.RemovedClusters = append(ch.RemovedClusters, name)
 	}
-	if b.setLocal(readServers(servers), timeoutChanged, ch) {
-		listenersStale = true
-	}
-	if b.setPeerings(peerings, timeoutChanged, ch) {
-		listenersStale = true
-	}
-	if listenersStale {
-		b.rebuildListeners(ch)
-	}
-	ch.normalize()
 }
 
-// setLocal installs the accept side (the local servers) and reports whether the
-// listeners must be rebuilt because the accept chain appeared, disappeared or was renamed.
-func (b *Builder) setLocal(l localServers, rebuildCluster bool, ch *Changes) bool {
-	name := b.gw.acceptName
-	if name == "" {
-		l.voters, l.endpoints = false, nil
+// setListeners translates the listeners d names and records them in ch.
+func (b *Builder) setListeners(m *Model, d *delta, ch *Changes) {
+	for _, name := range d.removedListeners {
+		b.version.remove(kindListener, name, b.listeners[name].hash)
+		delete(b.listeners, name)
+		ch.RemovedListeners = append(ch.RemovedListeners, name)
 	}
-	b.local = l
-	old := b.accept
-	if !l.voters {
-		if old == nil {
-			return false
+	if len(d.listeners) == 0 {
+		return
+	}
+	chains := b.peerChains(m.listenerPeers())
+	for i := range m.Listeners {
+		l := &m.Listeners[i]
+		if !slices.Contains(d.listeners, l.Name) {
+			continue
 		}
-		ch.removeCluster(old.name)
-		if old.cla != nil {
-			ch.removeEndpoints(old.name)
+		e := b.listeners[l.Name]
+		if e == nil {
+			e = &listenerEntry{}
+			b.listeners[l.Name] = e
+		} else {
+			b.version.remove(kindListener, l.Name, e.hash)
 		}
-		b.accept = nil
-		return true
+		e.listener, e.hash = b.t.listener(l, chains), b.h.listener(l)
+		b.version.add(kindListener, l.Name, e.hash)
+		ch.Listeners = append(ch.Listeners, e.listener)
 	}
-	renamed := old == nil || old.name != name
-	if !renamed && !rebuildCluster && slices.Equal(old.addrs, l.endpoints) {
-		return false
-	}
-	e := &peerEntry{name: name, addrs: l.endpoints}
-	if renamed || rebuildCluster {
-		e.cluster = b.arena.cluster(b.parts, name, false, nil)
-		ch.addCluster(e.cluster)
-	} else {
-		e.cluster = old.cluster
-	}
-	if len(l.endpoints) > 0 {
-		e.cla = b.arena.assignment(name, l.endpoints)
-		ch.addEndpoints(e.cla)
-	}
-	if old != nil {
-		if old.name != name {
-			ch.removeCluster(old.name)
-		}
-		if old.cla != nil && (old.name != name || e.cla == nil) {
-			ch.removeEndpoints(old.name)
-		}
-	}
-	b.accept = e
-	return renamed
 }
 
-// rebuildListeners makes one listener per bind address, each with the accept chain, the
-// peer chains in name order and the catch-all chain, and records the changes.
-func (b *Builder) rebuildListeners(ch *Changes) {
-	var ls []*listenerv3.Listener
-	if b.gw.listeners {
-		peerChains := make([]*listenerv3.FilterChain, len(b.peers.entries))
-		for i, e := range b.peers.entries {
-			peerChains[i] = e.chain
+// peerChains returns the filter chains of the peer names, building those not built yet.
+func (b *Builder) peerChains(peers []string) []*listenerv3.FilterChain {
+	chains := make([]*listenerv3.FilterChain, len(peers))
+	for i, name := range peers {
+		e := b.clusters[name]
+		if e.chain == nil {
+			e.chain = b.t.peerChain(name)
 		}
-		ls = make([]*listenerv3.Listener, 0, len(b.gw.binds))
-		for _, bind := range b.gw.binds {
-			chains := make([]*listenerv3.FilterChain, 0, len(peerChains)+2)
-			if b.accept != nil {
-				chains = append(chains, b.arena.sniChain(b.accept.name, acceptStatPrefix, statSafe(bind.Name+"."+b.gw.datacenter)))
-			}
-			chains = append(chains, peerChains...)
-			chains = append(chains, b.arena.catchAllChain(bind.Name))
-			ls = append(ls, buildListener(bind, chains))
-		}
-		slices.SortFunc(ls, func(x, y *listenerv3.Listener) int { return strings.Compare(x.Name, y.Name) })
+		chains[i] = e.chain
 	}
-	if ch != nil {
-		for _, old := range b.listeners {
-			if !slices.ContainsFunc(ls, func(l *listenerv3.Listener) bool { return l.Name == old.Name }) {
-				ch.RemovedListeners = append(ch.RemovedListeners, old.Name)
-			}
-		}
-		ch.Listeners = append(ch.Listeners, ls...)
-	}
-	b.listeners = ls
+	return chains
 }
 
 // Resources returns the current resources, each list sorted by name.
 func (b *Builder) Resources() *Resources {
+	m := b.Model()
 	r := &Resources{
-		Clusters:  make([]*clusterv3.Cluster, 0, len(b.peers.entries)+1),
-		Endpoints: make([]*endpointv3.ClusterLoadAssignment, 0, len(b.peers.entries)+1),
-		Listeners: slices.Clone(b.listeners),
+		Clusters:  make([]*clusterv3.Cluster, 0, len(m.Clusters)),
+		Endpoints: make([]*endpointv3.ClusterLoadAssignment, 0, len(m.Clusters)),
+		Listeners: make([]*listenerv3.Listener, 0, len(m.Listeners)),
 	}
-	accept := b.accept
-	add := func(e *peerEntry) {
+	for i := range m.Clusters {
+		e := b.clusters[m.Clusters[i].Name]
 		r.Clusters = append(r.Clusters, e.cluster)
 		if e.cla != nil {
 			r.Endpoints = append(r.Endpoints, e.cla)
 		}
 	}
-	for _, e := range b.peers.entries {
-		if accept != nil && accept.name < e.name {
-			add(accept)
-			accept = nil
-		}
-		add(e)
-	}
-	if accept != nil {
-		add(accept)
+	for i := range m.Listeners {
+		r.Listeners = append(r.Listeners, b.listeners[m.Listeners[i].Name].listener)
 	}
 	return r
 }
 
+// Model returns the Model of the current State; it is empty before the first Set.
+func (b *Builder) Model() *Model {
+	if b.r.model == nil {
+		return &Model{}
+	}
+	return b.r.model
+}
+
 // Diagnostics returns what the current State had that generation skipped or defaulted:
 // gateway settings first, then servers, then peerings by key.
-func (b *Builder) Diagnostics() []Diagnostic {
-	out := slices.Clone(b.gw.diags)
-	out = append(out, b.local.diags...)
-	for _, c := range b.peers.withDiags() {
-		for _, err := range c.diags {
-			out = append(out, Diagnostic{Part: PartPeerings, Input: "Peerings", Err: err})
-		}
-	}
-	return out
-}
+func (b *Builder) Diagnostics() []Diagnostic { return b.r.diagnostics() }
+
+// Version identifies the current resources by their content: equal resources give the
+// same Version, in any process and after any sequence of updates. It is derived from
+// each resource's version, computed when the resource was built, so it costs nothing
+// to read.
+func (b *Builder) Version() string { return b.version.String() }

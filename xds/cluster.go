@@ -17,6 +17,7 @@ const dnsRefreshRate = 10 * time.Second
 // clusterParts are the sub-messages every peering cluster of one gateway shares. Emitted
 // resources are immutable, so sharing them is safe and saves an allocation per cluster.
 type clusterParts struct {
+	timeout        time.Duration
 	connectTimeout *durationpb.Duration
 	eds            *clusterv3.Cluster_EdsClusterConfig
 	edsType        *clusterv3.Cluster_Type
@@ -27,6 +28,7 @@ type clusterParts struct {
 
 func newClusterParts(connectTimeout time.Duration) *clusterParts {
 	return &clusterParts{
+		timeout:        connectTimeout,
 		connectTimeout: durationpb.New(connectTimeout),
 		eds: &clusterv3.Cluster_EdsClusterConfig{EdsConfig: &corev3.ConfigSource{
 			ResourceApiVersion:    corev3.ApiVersion_V3,

@@ -12,6 +12,10 @@ var (
 	ErrNoGateway = errors.New("xds: no gateway service")
 	// ErrNotMeshGateway: the gateway service is not of kind mesh-gateway.
 	ErrNotMeshGateway = errors.New("xds: gateway service is not a mesh gateway")
+	// ErrPeeringNotEnabled: there is no mesh config entry, or it does not set
+	// Peering.PeerThroughMeshGateways; the gateway gets its listeners with only the
+	// catch-all chain, and no peering resources.
+	ErrPeeringNotEnabled = errors.New("xds: peering through mesh gateways is not enabled")
 	// ErrNotDefaultPartition: peering control-plane traffic goes only through gateways
 	// in the default partition; a gateway elsewhere gets no peering resources.
 	ErrNotDefaultPartition = errors.New("xds: gateway is not in the default partition")

@@ -2,6 +2,7 @@ package xds_test
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/consul/api"
 
@@ -73,10 +74,13 @@ func ExampleBuilder() {
 	s := exampleState()
 	b.Set(s)
 
-	// One peering's addresses change: only its endpoints are rebuilt.
-	p := s.Peerings[0]
-	p.PeerServerAddresses = []string{"203.0.113.21:443"}
-	ch := b.SetPeering(p)
+	// One peering's addresses change: only its endpoints are rebuilt. States are
+	// immutable once given to a Builder, so the next one is a copy that shares what
+	// did not change.
+	next := *s
+	next.Peerings = slices.Clone(s.Peerings)
+	next.Peerings[0].PeerServerAddresses = []string{"203.0.113.21:443"}
+	ch := b.Set(&next)
 	fmt.Println("clusters:", len(ch.Clusters), "endpoints:", len(ch.Endpoints), "listeners:", len(ch.Listeners))
 	fmt.Println(ch.Endpoints[0].GetClusterName())
 	// Output:

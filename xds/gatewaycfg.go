@@ -52,9 +52,14 @@ func readGateway(s *peering.State) gatewayConfig {
 	g.listeners = true
 	g.binds, g.timeout = gatewayOptions(gw, &g.diags)
 	if !peerThroughMeshGateways(s.MeshConfig) {
+		input := "MeshConfig"
+		if s.MeshConfig != nil {
+			input = "MeshConfig.Peering.PeerThroughMeshGateways"
+		}
+		g.diags = append(g.diags, Diagnostic{Part: PartGateway, Input: input, Err: fmt.Errorf("%w; no peering resources generated", ErrPeeringNotEnabled)})
 		return g
 	}
-	if gw.Partition != "" && gw.Partition != "default" {
+	if !peering.IsDefaultPartition(gw.Partition) {
 		g.diags = append(g.diags, Diagnostic{Part: PartGateway, Input: "Gateway.Partition", Err: fmt.Errorf("%w: %q; no peering resources generated", ErrNotDefaultPartition, gw.Partition)})
 		return g
 	}

@@ -98,9 +98,10 @@ func statSafe(name string) string {
 }
 
 // catchAllChain is the last chain of every gateway listener: no match, and the
-// sni_cluster filter picks the cluster named by the SNI for the tcp_proxy that follows.
-func (a *arena) catchAllChain(bindName string) *listenerv3.FilterChain {
-	tcp := &anypb.Any{TypeUrl: tcpProxyTypeURL, Value: a.tcpProxy(catchAllStatPrefix, statSafe(bindName), "")}
+// sni_cluster filter picks the cluster named by the SNI for the tcp_proxy that follows,
+// counting under stat.
+func (a *arena) catchAllChain(stat string) *listenerv3.FilterChain {
+	tcp := &anypb.Any{TypeUrl: tcpProxyTypeURL, Value: a.tcpProxy(stat, "", "")}
 	return &listenerv3.FilterChain{Filters: []*listenerv3.Filter{
 		{Name: sniClusterName, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: &anypb.Any{TypeUrl: sniClusterTypeURL}}},
 		{Name: tcpProxyName, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: tcp}},
@@ -118,13 +119,13 @@ func listenerName(b gateway.Bind) string {
 	return b.Name + ":" + b.Address + ":" + strconv.Itoa(b.Port)
 }
 
-// buildListener returns the listener for one bind address with the given chains.
-func buildListener(b gateway.Bind, chains []*listenerv3.FilterChain) *listenerv3.Listener {
+// buildListener returns the Listener of l with the given chains.
+func buildListener(l *Listener, chains []*listenerv3.FilterChain) *listenerv3.Listener {
 	return &listenerv3.Listener{
-		Name: listenerName(b),
+		Name: l.Name,
 		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-			Address:       b.Address,
-			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(b.Port)},
+			Address:       l.Address,
+			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: l.Port},
 		}}},
 		FilterChains:    chains,
 		ListenerFilters: []*listenerv3.ListenerFilter{tlsInspector},

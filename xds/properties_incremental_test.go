@@ -22,15 +22,17 @@ import (
 	"github.com/peeringgw/peeringgw/xds"
 )
 
-// The incremental property: a Builder fed any sequence of Set, SetPeering and
-// RemovePeering holds, after every update, what Build gives for the equivalent State,
-// and the Changes it returned, applied in order, reproduce its Resources.
+// The incremental property: a Builder fed any sequence of States holds, after every
+// update, what Build gives for that State; the Changes it returned, applied in order,
+// reproduce its Resources and name only resources whose content changed; and its
+// Version is the one a new Builder gives for the same State.
 
-// op is one Builder update.
+// op is one change of the State a Builder is fed: a whole new State, one peering set
+// (replaced in place, or added), or one peering removed.
 type op struct {
-	set       *peering.State   // Set
-	peering   *peering.Peering // SetPeering
-	partition string           // RemovePeering, with name
+	set       *peering.State   // a new State
+	peering   *peering.Peering // one peering set
+	partition string           // one peering removed, with name
 	name      string
 }
 
@@ -39,9 +41,9 @@ func (o op) String() string {
 	case o.set != nil:
 		return "Set(" + describeState(o.set) + ")"
 	case o.peering != nil:
-		return "SetPeering(" + describePeering(*o.peering) + ")"
+		return "set peering " + describePeering(*o.peering)
 	}
-	return fmt.Sprintf("RemovePeering(%q, %q)", o.partition, o.name)
+	return fmt.Sprintf("remove peering %q/%q", o.partition, o.name)
 }
 
 func describeOps(ops []op) string {
@@ -52,21 +54,6 @@ func describeOps(ops []op) string {
 	return b.String()
 }
 
-// Known failures of the Builder. While a flag is true, the random updates steer clear of
-// the failure (and only of it); TestBuilderKnownFailures holds the minimal inputs.
-const (
-	// knownRenameConflict: when a Set renames the local servers (Datacenter or
-	// TrustDomain changes) to or from a name a peering uses, the Changes both upsert and
-	// remove that cluster (and its endpoints), so a client applying them loses it. While
-	// true, the Sets of one sequence share their Datacenter and TrustDomain.
-	knownRenameConflict = false
-	// knownRedialOrder: SetPeering of a peering that the last Set listed as an acceptor
-	// and that now dials is ordered as a new peering, not at its place in the list, so a
-	// ModifyIndex tie on its server name goes the wrong way. While true, the equivalent
-	// State moves such a peering to the end of the list, as the Builder does.
-	knownRedialOrder = false
-)
-
 // randomOps returns a random update sequence that starts with a Set. Some Sets keep the
 // servers and peerings of the State so far and change only the gateway settings.
 func randomOps(r *rand.Rand, steps int) []op {
@@ -76,9 +63,6 @@ func randomOps(r *rand.Rand, steps int) []op {
 		switch n := r.IntN(10); {
 		case last == nil || n < 2:
 			s := randomState(r, true)
-			if knownRenameConflict && last != nil {
-				s.Datacenter, s.TrustDomain = last.Datacenter, last.TrustDomain
-			}
 			if last != nil && n == 1 {
 				s.Servers, s.Peerings = last.Servers, last.Peerings
 			}
@@ -106,8 +90,6 @@ type incremental struct {
 	// change afterwards.
 	last     *xds.Resources
 	lastWire wire
-	// redialAppends: see replay.
-	redialAppends bool
 }
 
 // wire is resources by type (clusters, endpoints, listeners) and name, each in
@@ -187,31 +169,27 @@ func messages(cs []*clusterv3.Cluster, es []*endpointv3.ClusterLoadAssignment, l
 	return out
 }
 
-// replay applies ops to a new Builder and checks it after each; ops before the first
-// Set are ignored. With redialAppends, the equivalent State moves a peering that turns
-// from acceptor to dialer to the end of the list (see knownRedialOrder).
-func replay(ops []op, redialAppends bool) (err error) {
+// replay feeds a new Builder the States ops lead to and checks it after each; ops
+// before the first whole State are ignored.
+func replay(ops []op) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	inc := &incremental{b: xds.NewBuilder(), applied: newWire(), redialAppends: redialAppends}
+	inc := &incremental{b: xds.NewBuilder(), applied: newWire()}
 	for i, o := range ops {
-		var ch xds.Changes
 		switch {
 		case o.set != nil:
 			inc.state = o.set
-			ch = inc.b.Set(o.set)
 		case inc.state == nil:
 			continue
 		case o.peering != nil:
 			inc.setPeering(*o.peering)
-			ch = inc.b.SetPeering(*o.peering)
 		default:
 			inc.removePeering(o.partition, o.name)
-			ch = inc.b.RemovePeering(o.partition, o.name)
 		}
+		ch := inc.b.Set(inc.state)
 		if err := inc.check(ch); err != nil {
 			return fmt.Errorf("after update %d: %w", i, err)
 		}
@@ -221,8 +199,8 @@ func replay(ops []op, redialAppends bool) (err error) {
 
 // shrinkOps returns a smaller sequence that still fails: it drops updates, then
 // peerings, servers, addresses and gateway settings, while the failure persists.
-func shrinkOps(ops []op, redialAppends bool) []op {
-	fails := func(c []op) bool { return replay(c, redialAppends) != nil }
+func shrinkOps(ops []op) []op {
+	fails := func(c []op) bool { return replay(c) != nil }
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i < len(ops); i++ {
@@ -354,10 +332,6 @@ func (inc *incremental) setPeering(p peering.Peering) {
 	s := *inc.state
 	s.Peerings = slices.Clone(s.Peerings)
 	i := slices.IndexFunc(s.Peerings, func(q peering.Peering) bool { return q.Key() == p.Key() })
-	if inc.redialAppends && i >= 0 && !s.Peerings[i].Dialing() && p.Dialing() {
-		s.Peerings = slices.Delete(s.Peerings, i, i+1)
-		i = -1
-	}
 	if i >= 0 {
 		s.Peerings[i] = p
 	} else {
@@ -403,12 +377,43 @@ func (inc *incremental) check(ch xds.Changes) error {
 			return fmt.Errorf("resources handed out earlier changed")
 		}
 	}
+	if err := inc.onlyChanged(ch); err != nil {
+		return err
+	}
+	fresh := xds.NewBuilder()
+	fresh.Set(inc.state)
+	if a, b := inc.b.Version(), fresh.Version(); a != b {
+		return fmt.Errorf("Builder version %s, a new Builder's for the same State %s", a, b)
+	}
 	inc.last, inc.lastWire = got, gotWire
 	if err := inc.apply(ch); err != nil {
 		return err
 	}
 	if !gotWire.equal(inc.applied, false) {
 		return fmt.Errorf("applied Changes differ from Resources:\nresources: %v\napplied:   %v", gotWire.names(), inc.applied.names())
+	}
+	return nil
+}
+
+// onlyChanged checks that ch upserts only resources that are new or whose content
+// changed, and removes only resources that existed.
+func (inc *incremental) onlyChanged(ch xds.Changes) error {
+	for _, m := range messages(ch.Clusters, ch.Endpoints, ch.Listeners) {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.msg)
+		if err != nil {
+			return err
+		}
+		if old, ok := inc.applied.byName[m.typ][resourceName(m.msg)]; ok && bytes.Equal(old, b) {
+			return fmt.Errorf("Changes upsert %q, which did not change: %v", resourceName(m.msg), changeNames(ch))
+		}
+	}
+	removals := [3][]string{ch.RemovedClusters, ch.RemovedEndpoints, ch.RemovedListeners}
+	for typ, names := range removals {
+		for _, name := range names {
+			if _, ok := inc.applied.byName[typ][name]; !ok {
+				return fmt.Errorf("Changes remove %q, which did not exist: %v", name, changeNames(ch))
+			}
+		}
 	}
 	return nil
 }
@@ -462,10 +467,9 @@ func changeNames(ch xds.Changes) map[string][]string {
 	return out
 }
 
-// TestBuilderKnownFailures replays the minimal inputs of the Builder's known failures.
-// A row marked known must still fail (it is then skipped); once it passes, clear its
-// flag, which also lets the property tests explore that case again.
-func TestBuilderKnownFailures(t *testing.T) {
+// TestBuilderRenames replays States that move a name between the accept side and a
+// peer, and a peering that turns from acceptor to dialer keeping its place in the list.
+func TestBuilderRenames(t *testing.T) {
 	local := func(dc string, servers []*api.ServiceEntry, ps ...peering.Peering) *peering.State {
 		return &peering.State{
 			Datacenter: dc, TrustDomain: propTrustDomain,
@@ -484,26 +488,21 @@ func TestBuilderKnownFailures(t *testing.T) {
 	}
 	dc2Peer := dialer("to-dc2", "server.dc2.peering."+propTrustDomain, "10.20.0.1:8443")
 	tests := []struct {
-		name  string
-		known bool
-		ops   []op
+		name string
+		ops  []op
 	}{
 		{
-			// The accept side takes the name of a peer that is then skipped as local:
-			// the Changes upsert and remove server.dc2.peering.td.consul.
-			name:  "local servers renamed to a peer's name",
-			known: knownRenameConflict,
-			ops:   []op{{set: local("dc1", voter, dc2Peer)}, {set: local("dc2", voter, dc2Peer)}},
+			// The accept side takes the name of a peer that is then skipped as local.
+			name: "local servers renamed to a peer's name",
+			ops:  []op{{set: local("dc1", voter, dc2Peer)}, {set: local("dc2", voter, dc2Peer)}},
 		},
 		{
-			name:  "local servers renamed away from a peer's name",
-			known: knownRenameConflict,
-			ops:   []op{{set: local("dc2", voter, dc2Peer)}, {set: local("dc1", voter, dc2Peer)}},
+			name: "local servers renamed away from a peer's name",
+			ops:  []op{{set: local("dc2", voter, dc2Peer)}, {set: local("dc1", voter, dc2Peer)}},
 		},
 		{
 			// "first" is listed first; once it dials, it wins the ModifyIndex tie.
-			name:  "acceptor turned dialer keeps its place",
-			known: knownRedialOrder,
+			name: "acceptor turned dialer keeps its place",
 			ops: []op{
 				{set: local("dc1", nil, dialer("first", "server.dc3.peering.td-three"), dialer("second", "server.dc3.peering.td-three", "10.30.0.2:8443"))},
 				{peering: new(dialer("first", "server.dc3.peering.td-three", "10.30.0.1:8443"))},
@@ -512,15 +511,7 @@ func TestBuilderKnownFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := replay(tt.ops, false)
-			if !tt.known {
-				require.NoError(t, err)
-				return
-			}
-			if err == nil {
-				t.Fatal("passes now: clear its known-failure flag")
-			}
-			t.Skipf("known failure: %v", err)
+			require.NoError(t, replay(tt.ops))
 		})
 	}
 }

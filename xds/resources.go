@@ -25,16 +25,12 @@ type Resources struct {
 	Listeners []*listenerv3.Listener
 }
 
-// Build generates the resources for s and reports every input it skipped or defaulted.
-// It is a pure function of s: no I/O, deterministic output, and it does not panic on any
-// input. It is equivalent to NewBuilder().Set(s) followed by Resources and Diagnostics.
-//
-// With thousands of peerings, Build (like a Builder's first Set) shares the work among
-// up to GOMAXPROCS goroutines (at most four) and waits for them; the result is the same.
+// Build generates the resources for s and reports every input it skipped or defaulted:
+// [Resolve] followed by [Translate]. It is a pure function of s: no I/O, deterministic
+// output, and it does not panic on any input.
 func Build(s *peering.State) (*Resources, []Diagnostic) {
-	b := NewBuilder()
-	b.set(s, nil)
-	return b.Resources(), b.Diagnostics()
+	m, diags := Resolve(s)
+	return Translate(m), diags
 }
 
 // ByType returns the resources keyed by type URL, the form go-control-plane's

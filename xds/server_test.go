@@ -12,7 +12,9 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/internal/load"
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
+	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
 )
 
@@ -68,31 +70,35 @@ func TestDeltaSendsOnlyChangedResources(t *testing.T) {
 	require.NoError(t, client.Subscribe(resourcev3.ListenerType))
 	require.Len(t, recvType(t, client, resourcev3.ListenerType).GetResources(), 1)
 
+	state := benchState(n)
 	for _, i := range []int{7, 512} {
-		require.NoError(t, srv.Apply(testNode, builder.SetPeering(benchPeering(i, true))))
+		state = load.WithPeering(state, load.Peering(i, true))
+		require.NoError(t, srv.Apply(testNode, builder.Set(state)))
 		got := recvType(t, client, resourcev3.EndpointType)
-		require.Equal(t, []string{benchPeerName(i)}, resourceNames(got),
+		require.Equal(t, []string{load.PeerServerName(i)}, resourceNames(got),
 			"after changing peer %d, the client must receive only its endpoints", i)
 		require.Empty(t, got.GetRemovedResources())
 	}
 
 	// Re-applying the same addresses changes nothing, so nothing is sent: the next
 	// response the client sees is the one for a later, real change.
-	require.NoError(t, srv.Apply(testNode, builder.SetPeering(benchPeering(7, true))))
-	require.NoError(t, srv.Apply(testNode, builder.SetPeering(benchPeering(9, true))))
-	require.Equal(t, []string{benchPeerName(9)}, resourceNames(recvType(t, client, resourcev3.EndpointType)))
+	state = load.WithPeering(state, load.Peering(7, true))
+	require.NoError(t, srv.Apply(testNode, builder.Set(state)))
+	state = load.WithPeering(state, load.Peering(9, true))
+	require.NoError(t, srv.Apply(testNode, builder.Set(state)))
+	require.Equal(t, []string{load.PeerServerName(9)}, resourceNames(recvType(t, client, resourcev3.EndpointType)))
 
 	// Removing a peering removes its cluster and endpoints and its listener chain.
-	ch := builder.RemovePeering("", "peer-3")
-	require.NoError(t, srv.Apply(testNode, ch))
+	state = withoutPeering(state, "peer-3")
+	require.NoError(t, srv.Apply(testNode, builder.Set(state)))
 	gotTypes := map[string]*discoveryv3.DeltaDiscoveryResponse{}
 	for range 3 {
 		resp, err := client.Recv()
 		require.NoError(t, err)
 		gotTypes[resp.GetTypeUrl()] = resp
 	}
-	require.Equal(t, []string{benchPeerName(3)}, gotTypes[resourcev3.ClusterType].GetRemovedResources())
-	require.Equal(t, []string{benchPeerName(3)}, gotTypes[resourcev3.EndpointType].GetRemovedResources())
+	require.Equal(t, []string{load.PeerServerName(3)}, gotTypes[resourcev3.ClusterType].GetRemovedResources())
+	require.Equal(t, []string{load.PeerServerName(3)}, gotTypes[resourcev3.EndpointType].GetRemovedResources())
 	require.Len(t, gotTypes[resourcev3.ListenerType].GetResources(), 1)
 }
 
@@ -103,7 +109,8 @@ func TestStateOfTheWorld(t *testing.T) {
 	defer cancel()
 	const n = 50
 	builder := xds.NewBuilder()
-	builder.Set(benchState(n))
+	state := benchState(n)
+	builder.Set(state)
 	srv := xds.NewServer(ctx)
 	srv.SetResources(testNode, builder.Resources())
 
@@ -114,8 +121,15 @@ func TestStateOfTheWorld(t *testing.T) {
 	require.Len(t, resp.Resources, n+1)
 	require.NoError(t, client.Ack())
 
-	require.NoError(t, srv.Apply(testNode, builder.SetPeering(benchPeering(n, false))))
+	require.NoError(t, srv.Apply(testNode, builder.Set(load.WithPeering(state, load.Peering(n, false)))))
 	resp, err = client.Fetch()
 	require.NoError(t, err)
 	require.Len(t, resp.Resources, n+2, "a state-of-the-world cluster response carries every cluster")
+}
+
+// withoutPeering returns a copy of s without the default partition's peering name.
+func withoutPeering(s *peering.State, name string) *peering.State {
+	next := *s
+	next.Peerings = slices.DeleteFunc(slices.Clone(s.Peerings), func(q peering.Peering) bool { return q.Key() == "default/"+name })
+	return &next
 }

@@ -114,7 +114,8 @@ func TestGateway(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := xds.NewBuilder()
-			b.Set(gatewayState())
+			state := gatewayState()
+			b.Set(state)
 			rec := load.NewRecorder(map[string]int{
 				resourcev3.ClusterType: 5, resourcev3.EndpointType: tt.endpoints, resourcev3.ListenerType: 1,
 			})
@@ -130,7 +131,7 @@ func TestGateway(t *testing.T) {
 			require.Eventually(t, func() bool { return rec.Synced(tt.proto) == 1 }, 10*time.Second, time.Millisecond,
 				"got %d streams synced, want 1", rec.Synced(tt.proto))
 
-			ch := b.SetPeering(load.Peering(1, true))
+			ch := b.Set(load.WithPeering(state, load.Peering(1, true)))
 			value, err := cachev3.MarshalResource(ch.Endpoints[0])
 			require.NoError(t, err)
 			rec.Measure(watch, value, time.Now())

@@ -11,7 +11,7 @@
 //
 // TestLoad serves a State of many peers to a fleet of delta clients and a fleet of
 // state-of-the-world clients, all as the same gateway node, changes one peer
-// (xds.Builder.SetPeering, then xds.Server.Apply) and waits until every client has
+// (xds.Builder.Set with the changed State, then xds.Server.Apply) and waits until every client has
 // acknowledged the new ClusterLoadAssignment. The fleets run in child processes (the
 // test binary again), so that the server's heap and goroutines, measured after a
 // garbage collection, are the server's alone. It logs the figures, checks that every

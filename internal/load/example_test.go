@@ -14,10 +14,11 @@ import (
 // listener; moving one peer changes its endpoints only.
 func ExampleState() {
 	b := xds.NewBuilder()
-	b.Set(load.State(1000))
+	state := load.State(1000)
+	b.Set(state)
 	r := b.Resources()
 	fmt.Println(len(r.Clusters), len(r.Endpoints), len(r.Listeners))
-	ch := b.SetPeering(load.Peering(7, true))
+	ch := b.Set(load.WithPeering(state, load.Peering(7, true)))
 	fmt.Println(len(ch.Clusters), len(ch.Endpoints), ch.Endpoints[0].GetClusterName())
 	// Output:
 	// 1001 1001 1

@@ -22,7 +22,8 @@ func TestFleet(t *testing.T) {
 	for _, p := range []load.Protocol{load.Delta, load.SotW} {
 		t.Run(p.String(), func(t *testing.T) {
 			b := xds.NewBuilder()
-			b.Set(load.State(peers))
+			state := load.State(peers)
+			b.Set(state)
 			rec := load.NewRecorder(map[string]int{
 				resourcev3.ClusterType: peers + 1, resourcev3.EndpointType: peers + 1, resourcev3.ListenerType: 1,
 			})
@@ -45,7 +46,7 @@ func TestFleet(t *testing.T) {
 			}()
 			require.Eventually(t, func() bool { return rec.Synced(p) == clients }, 30*time.Second, time.Millisecond,
 				"got %d clients synced, want %d", rec.Synced(p), clients)
-			ch := b.SetPeering(load.Peering(3, true))
+			ch := b.Set(load.WithPeering(state, load.Peering(3, true)))
 			value, err := cachev3.MarshalResource(ch.Endpoints[0])
 			require.NoError(t, err)
 			rec.Measure(watch, value, time.Now())

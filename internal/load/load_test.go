@@ -138,7 +138,8 @@ func TestLoad(t *testing.T) {
 	cfg := config(t)
 	leaks := goleak.IgnoreCurrent()
 	b := xds.NewBuilder()
-	b.Set(load.State(cfg.peers))
+	state := load.State(cfg.peers)
+	b.Set(state)
 	endpoints := cfg.peers + 1
 	if cfg.sub == load.Watched {
 		endpoints = 1
@@ -179,7 +180,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	changed := load.Peering(cfg.peers/2, true)
-	ch := b.SetPeering(changed)
+	ch := b.Set(load.WithPeering(state, changed))
 	require.Len(t, ch.Endpoints, 1, "got %d changed endpoints, want 1", len(ch.Endpoints))
 	require.True(t, onlyEndpoints(ch), "got changes %v, want only the peer's endpoints", ch)
 	value, err := cachev3.MarshalResource(ch.Endpoints[0])

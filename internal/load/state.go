@@ -2,6 +2,7 @@ package load
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/consul/api"
 
@@ -72,4 +73,17 @@ func PeerAddresses(i int, alt bool) []string {
 		out = append(out, fmt.Sprintf("10.%d.%d.%d:8443", hi, lo, base+j))
 	}
 	return out
+}
+
+// WithPeering returns a copy of s in which p replaces the peering with its key, or is
+// added at the end. The copy shares everything else with s.
+func WithPeering(s *peering.State, p peering.Peering) *peering.State {
+	next := *s
+	next.Peerings = slices.Clone(s.Peerings)
+	if i := slices.IndexFunc(next.Peerings, func(q peering.Peering) bool { return q.Key() == p.Key() }); i >= 0 {
+		next.Peerings[i] = p
+	} else {
+		next.Peerings = append(next.Peerings, p)
+	}
+	return &next
 }

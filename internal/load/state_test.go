@@ -24,7 +24,8 @@ func TestState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := xds.NewBuilder()
-			b.Set(load.State(tt.peers))
+			state := load.State(tt.peers)
+			b.Set(state)
 			res := b.Resources()
 			assert.Empty(t, b.Diagnostics(), "got diagnostics %v, want none", b.Diagnostics())
 			assert.Len(t, res.Clusters, tt.peers+1, "got %d clusters, want %d", len(res.Clusters), tt.peers+1)
@@ -34,7 +35,7 @@ func TestState(t *testing.T) {
 				return
 			}
 			i := tt.peers / 2
-			ch := b.SetPeering(load.Peering(i, true))
+			ch := b.Set(load.WithPeering(state, load.Peering(i, true)))
 			require.Len(t, ch.Endpoints, 1, "got %d changed endpoints, want 1", len(ch.Endpoints))
 			assert.Equal(t, load.PeerServerName(i), ch.Endpoints[0].GetClusterName())
 			assert.Empty(t, ch.Clusters, "got changed clusters, want none")
