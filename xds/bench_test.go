@@ -33,4 +33,3 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
-
