@@ -81,11 +81,18 @@ func NewServer(ctx context.Context, opts ...ServerOption) *Server {
 
 // Register registers the aggregated discovery service (ADS) and the cluster, endpoint
 // and listener discovery services on g.
-func (s *Server) Register(g *grpc.Server) {
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, s.xds)
-	clusterservice.RegisterClusterDiscoveryServiceServer(g, s.xds)
-	endpointservice.RegisterEndpointDiscoveryServiceServer(g, s.xds)
-	listenerservice.RegisterListenerDiscoveryServiceServer(g, s.xds)
+func (s *Server) Register(g *grpc.Server) { RegisterServices(g, s.xds) }
+
+// RegisterServices registers the services a gateway uses, the aggregated discovery
+// service (ADS) and the cluster, endpoint and listener discovery services, of a
+// go-control-plane server x on g. A host that serves other nodes too makes x from a
+// cachev3.MuxCache that routes the gateways' node IDs to a [Server] (a go-control-plane
+// cache) and the rest to its own caches.
+func RegisterServices(g *grpc.Server, x serverv3.Server) {
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, x)
+	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
+	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
+	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
 }
 
 // SetResources replaces every resource of gateway nodeID; nil means none.
