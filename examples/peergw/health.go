@@ -55,16 +55,14 @@ func (cp *controlPlane) serveHealth(w http.ResponseWriter, _ *http.Request) {
 // that may be stale.
 func (cp *controlPlane) health(now time.Time) healthReport {
 	rep := healthReport{Status: "ok"}
-	for _, gw := range cp.gateways {
-		h := gatewayHealth{ID: gw.id, Healthy: true}
-		gw.mu.Lock()
-		h.Served, h.Version = gw.served, gw.version
-		gw.mu.Unlock()
-		err := gw.watcher.Err()
+	for _, id := range cp.cfg.ids {
+		st, _ := cp.loop.Status(id)
+		h := gatewayHealth{ID: id, Healthy: true, Served: st.Served, Version: st.Version}
+		err := st.ReadErr
 		if err != nil {
 			h.Error = err.Error()
 		}
-		last := gw.watcher.LastSync()
+		last := st.LastSync
 		if !last.IsZero() {
 			h.LastSync = &last
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -12,8 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/peeringgw/peeringgw/peering"
-	"github.com/peeringgw/peeringgw/xds"
 )
 
 // unknownNode labels xDS clients whose node ID is not a served gateway, so that
@@ -74,14 +73,14 @@ func newMetrics(gateways []string, log *slog.Logger) *metrics {
 	return m
 }
 
-// watchGateway adds the last-sync gauge of gateway id, read from its watcher.
-func (m *metrics) watchGateway(id string, w *peering.Watcher) {
+// watchGateway adds the last-sync gauge of gateway id, read with lastSync.
+func (m *metrics) watchGateway(id string, lastSync func() time.Time) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "peergw_last_sync_timestamp_seconds",
 		Help:        "When the gateway's state was last known to be current (every read of Consul succeeded); 0 before the first.",
 		ConstLabels: prometheus.Labels{"gateway": id},
 	}, func() float64 {
-		t := w.LastSync()
+		t := lastSync()
 		if t.IsZero() {
 			return 0
 		}
@@ -89,13 +88,16 @@ func (m *metrics) watchGateway(id string, w *peering.Watcher) {
 	}))
 }
 
+// resourceCounts are the numbers of resources served to a gateway.
+type resourceCounts struct{ clusters, endpoints, listeners int }
+
 // observe records the resources served to gateway id after a State.
-func (m *metrics) observe(id, version string, res *xds.Resources, diags int, pushed bool) {
+func (m *metrics) observe(id, version string, res resourceCounts, diags int, pushed bool) {
 	m.snapshot.DeletePartialMatch(prometheus.Labels{"gateway": id})
 	m.snapshot.WithLabelValues(id, version).Set(1)
-	m.resources.WithLabelValues(id, "clusters").Set(float64(len(res.Clusters)))
-	m.resources.WithLabelValues(id, "endpoints").Set(float64(len(res.Endpoints)))
-	m.resources.WithLabelValues(id, "listeners").Set(float64(len(res.Listeners)))
+	m.resources.WithLabelValues(id, "clusters").Set(float64(res.clusters))
+	m.resources.WithLabelValues(id, "endpoints").Set(float64(res.endpoints))
+	m.resources.WithLabelValues(id, "listeners").Set(float64(res.listeners))
 	m.diagnostics.WithLabelValues(id).Set(float64(diags))
 	if pushed {
 		m.pushes.WithLabelValues(id).Inc()

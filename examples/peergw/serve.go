@@ -110,48 +110,40 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// controlPlane serves the gateways' resources and keeps them current.
+// controlPlane is an xds.Loop serving the gateways, with the gRPC server, the health
+// and metrics endpoints and the logs around it.
 type controlPlane struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	xds      *xds.Server
-	metrics  *metrics
-	gateways []*gatewayState
+	cfg     serveConfig
+	log     *slog.Logger
+	xds     *xds.Server
+	loop    *xds.Loop
+	metrics *metrics
 	// stopStreams ends the xDS streams at shutdown.
 	stopStreams context.CancelFunc
-}
 
-// gatewayState is one gateway: its Builder, fed serially by its Watcher's sink, and
-// what the health endpoint reports.
-type gatewayState struct {
-	id      string
-	builder *xds.Builder
-	watcher *peering.Watcher
-
-	mu      sync.Mutex
-	served  bool
-	version string
-	diags   []string
+	mu    sync.Mutex
+	diags map[string][]string // the diagnostics last logged, by gateway
 }
 
 func newControlPlane(conn *consulConn, cfg serveConfig, log *slog.Logger) (*controlPlane, error) {
-	cp := &controlPlane{cfg: cfg, log: log}
+	cp := &controlPlane{cfg: cfg, log: log, diags: map[string][]string{}}
 	streamCtx, stop := context.WithCancel(context.Background())
 	cp.stopStreams = stop
 	cp.metrics = newMetrics(cfg.ids, log)
 	cp.xds = xds.NewServer(streamCtx, xds.WithCallbacks(cp.metrics.callbacks()))
+	gateways := make([]xds.Gateway, len(cfg.ids))
+	for i, id := range cfg.ids {
+		gateways[i] = xds.Gateway{ID: id, Sources: peering.ConsulSources(conn.client, id)}
+	}
+	loop, err := xds.NewLoop(cp.xds, gateways, xds.WithObserver(cp),
+		xds.WithWatchOptions(peering.WithBackoff(500*time.Millisecond, cfg.retryMax)))
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	cp.loop = loop
 	for _, id := range cfg.ids {
-		gw := &gatewayState{id: id, builder: xds.NewBuilder()}
-		w, err := peering.NewWatcher(peering.ConsulSources(conn.client, id), cp.sink(gw),
-			peering.WithBackoff(500*time.Millisecond, cfg.retryMax),
-			peering.WithErrorHandler(cp.watchError(gw)))
-		if err != nil {
-			stop()
-			return nil, err
-		}
-		gw.watcher = w
-		cp.gateways = append(cp.gateways, gw)
-		cp.metrics.watchGateway(id, w)
+		cp.metrics.watchGateway(id, func() time.Time { st, _ := loop.Status(id); return st.LastSync })
 	}
 	return cp, nil
 }
@@ -191,23 +183,19 @@ func (cp *controlPlane) run(ctx context.Context) error {
 		})
 		cp.log.Info("health server listening", "addr", hlis.Addr().String())
 	}
-	watchCtx, stopWatches := context.WithCancel(ctx)
-	var watches sync.WaitGroup
-	for _, gw := range cp.gateways {
-		watches.Go(func() {
-			if err := gw.watcher.Run(watchCtx); err != nil {
-				cp.log.Error("watch stopped", "gateway", gw.id, "error", err)
-			}
-		})
-	}
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	looped := make(chan error, 1)
+	go func() { looped <- cp.loop.Run(loopCtx) }()
 	select {
 	case <-ctx.Done():
 		cp.log.Info("shutting down")
 	case err = <-failed:
 		cp.log.Error("shutting down", "error", err)
 	}
-	stopWatches()
-	watches.Wait()
+	stopLoop()
+	if lerr := <-looped; lerr != nil {
+		cp.log.Error("control loop stopped", "error", lerr)
+	}
 	cp.shutdown(g, hs)
 	servers.Wait()
 	cp.log.Info("stopped")
@@ -238,64 +226,39 @@ func (cp *controlPlane) shutdown(g *grpc.Server, hs *http.Server) {
 	}
 }
 
-// sink builds each State the watcher delivers and pushes what changed.
-func (cp *controlPlane) sink(gw *gatewayState) peering.Sink {
-	return peering.SinkFunc(func(_ context.Context, s *peering.State) {
-		changes := gw.builder.Set(s)
-		res := gw.builder.Resources()
-		first := !gw.isServed()
-		pushed := first || !changes.Empty()
-		switch {
-		case first:
-			cp.xds.SetResources(gw.id, res)
-		case pushed:
-			if err := cp.xds.Apply(gw.id, changes); err != nil {
-				cp.log.Error("incremental push failed; replacing every resource", "gateway", gw.id, "error", err)
-				cp.xds.SetResources(gw.id, res)
-			}
-		}
-		version, err := res.Version()
-		if err != nil {
-			cp.log.Error("resource version", "gateway", gw.id, "error", err)
-		}
-		cp.record(gw, version, res, pushed)
-	})
-}
+var _ xds.Observer = (*controlPlane)(nil)
 
-// record updates the gateway's health state, metrics and logs after a State.
-func (cp *controlPlane) record(gw *gatewayState, version string, res *xds.Resources, pushed bool) {
-	diags := gw.builder.Diagnostics()
-	msgs := make([]string, len(diags))
-	for i, d := range diags {
+// Served records a gateway's update in the metrics and logs.
+func (cp *controlPlane) Served(id string, u *xds.Update) {
+	pushed := u.First || !u.Changes.Empty()
+	st, _ := cp.loop.Status(id) // already holds this update
+	cp.metrics.observe(id, u.Version, resourceCounts{st.Clusters, st.Endpoints, st.Listeners}, len(u.Diagnostics), pushed)
+	if u.Err != nil {
+		cp.log.Error("incremental push failed; replaced every resource", "gateway", id, "error", u.Err)
+	}
+	if pushed {
+		cp.log.Info("resources pushed", "gateway", id, "version", u.Version, "clusters", len(u.Changes.Clusters),
+			"endpoints", len(u.Changes.Endpoints), "listeners", len(u.Changes.Listeners),
+			"removed", len(u.Changes.RemovedClusters)+len(u.Changes.RemovedEndpoints)+len(u.Changes.RemovedListeners),
+			"diagnostics", len(u.Diagnostics))
+	}
+	msgs := make([]string, len(u.Diagnostics))
+	for i, d := range u.Diagnostics {
 		msgs[i] = d.Error()
 	}
-	cp.metrics.observe(gw.id, version, res, len(diags), pushed)
-	gw.mu.Lock() // last: once served, the metrics are current too
-	gw.served, gw.version = true, version
-	newDiags := !slices.Equal(gw.diags, msgs)
-	gw.diags = msgs
-	gw.mu.Unlock()
-	if pushed {
-		cp.log.Info("resources pushed", "gateway", gw.id, "version", version, "clusters", len(res.Clusters),
-			"endpoints", len(res.Endpoints), "listeners", len(res.Listeners), "diagnostics", len(diags))
-	}
+	cp.mu.Lock()
+	newDiags := !slices.Equal(cp.diags[id], msgs)
+	cp.diags[id] = msgs
+	cp.mu.Unlock()
 	if newDiags {
-		for _, m := range msgs {
-			cp.log.Warn("input skipped or defaulted", "gateway", gw.id, "diagnostic", m)
+		for _, msg := range msgs {
+			cp.log.Warn("input skipped or defaulted", "gateway", id, "diagnostic", msg)
 		}
 	}
 }
 
-func (gw *gatewayState) isServed() bool {
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
-	return gw.served
-}
-
-// watchError logs and counts a failed read of Consul.
-func (cp *controlPlane) watchError(gw *gatewayState) func(error) {
-	return func(err error) {
-		cp.metrics.watchErrors.WithLabelValues(gw.id).Inc()
-		cp.log.Warn("reading Consul failed; keeping the last good state", "gateway", gw.id, "error", err)
-	}
+// ReadFailed logs and counts a failed read of Consul.
+func (cp *controlPlane) ReadFailed(id string, err error) {
+	cp.metrics.watchErrors.WithLabelValues(id).Inc()
+	cp.log.Warn("reading Consul failed; keeping the last good state", "gateway", id, "error", err)
 }

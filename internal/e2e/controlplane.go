@@ -39,22 +39,22 @@ const (
 )
 
 // ControlPlane is this library's control plane for one mesh gateway, run the way a host
-// program runs it: a peering.Watcher reads the gateway's State from its Consul agent,
-// an xds.Builder turns each State into changes, and an xds.Server serves them over
-// gRPC on loopback to data planes that connect as the gateway.
+// program runs it: an xds.Loop reads the gateway's State from its Consul agent and
+// serves its resources from an xds.Server over gRPC on loopback to data planes that
+// connect as the gateway.
 type ControlPlane struct {
 	// NodeID is the gateway's service ID, the node ID its data planes use.
 	NodeID string
 	// Server serves the gateway's resources.
 	Server *xds.Server
-	// Watcher keeps the gateway's State current.
-	Watcher *peering.Watcher
+	// Loop keeps them current.
+	Loop *xds.Loop
 
 	addr string
 
 	mu        sync.Mutex
-	builder   *xds.Builder
 	states    []*peering.State
+	last      *xds.Update
 	applyErrs []error
 	readErrs  []error
 }
@@ -65,20 +65,20 @@ type ControlPlane struct {
 func StartControlPlane(t testing.TB, client *api.Client, gatewayID string) *ControlPlane {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx), builder: xds.NewBuilder()}
-	w, err := peering.NewWatcher(
-		peering.ConsulSources(client, gatewayID, peering.WithWaitTime(watchWait)),
-		peering.SinkFunc(cp.update),
-		peering.WithErrorHandler(cp.readFailed),
-		peering.WithQuietPeriod(watchQuiet),
-		peering.WithBackoff(watchBackoff, watchMaxDelay),
-		peering.WithPollInterval(watchPoll),
-	)
+	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx)}
+	loop, err := xds.NewLoop(cp.Server,
+		[]xds.Gateway{{ID: gatewayID, Sources: peering.ConsulSources(client, gatewayID, peering.WithWaitTime(watchWait))}},
+		xds.WithObserver(xds.ObserverFuncs{OnServed: cp.served, OnReadFailed: cp.readFailed}),
+		xds.WithWatchOptions(
+			peering.WithQuietPeriod(watchQuiet),
+			peering.WithBackoff(watchBackoff, watchMaxDelay),
+			peering.WithPollInterval(watchPoll),
+		))
 	if err != nil {
 		cancel()
-		t.Fatalf("e2e: watcher of gateway %s: %v", gatewayID, err)
+		t.Fatalf("e2e: control loop of gateway %s: %v", gatewayID, err)
 	}
-	cp.Watcher = w
+	cp.Loop = loop
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
@@ -89,12 +89,12 @@ func StartControlPlane(t testing.TB, client *api.Client, gatewayID string) *Cont
 	cp.Server.Register(g)
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()
-	watched := make(chan error, 1)
-	go func() { watched <- w.Run(ctx) }()
+	looped := make(chan error, 1)
+	go func() { looped <- loop.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-watched; err != nil {
-			t.Errorf("e2e: watcher of gateway %s: %v", gatewayID, err)
+		if err := <-looped; err != nil {
+			t.Errorf("e2e: control loop of gateway %s: %v", gatewayID, err)
 		}
 		g.Stop()
 		if err := <-served; err != nil {
@@ -104,18 +104,19 @@ func StartControlPlane(t testing.TB, client *api.Client, gatewayID string) *Cont
 	return cp
 }
 
-// update is the watcher's sink: it builds the changes of the new State and serves them.
-func (cp *ControlPlane) update(_ context.Context, s *peering.State) {
+// served records each State the loop served.
+func (cp *ControlPlane) served(_ string, u *xds.Update) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	err := cp.Server.Apply(cp.NodeID, cp.builder.Set(s))
-	cp.states = append(cp.states, s)
-	if err != nil {
-		cp.applyErrs = append(cp.applyErrs, err)
+	cp.states = append(cp.states, u.State)
+	cp.last = u
+	if u.Err != nil {
+		cp.applyErrs = append(cp.applyErrs, u.Err)
 	}
 }
 
-func (cp *ControlPlane) readFailed(err error) {
+// readFailed records each error of the gateway's sources.
+func (cp *ControlPlane) readFailed(_ string, err error) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	cp.readErrs = append(cp.readErrs, err)
@@ -129,25 +130,34 @@ func (cp *ControlPlane) States() []*peering.State {
 	return slices.Clone(cp.states)
 }
 
-// ApplyErr returns the errors xds.Server.Apply returned, joined.
+// ApplyErr returns the errors pushing to the xds.Server gave, joined.
 func (cp *ControlPlane) ApplyErr() error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	return errors.Join(cp.applyErrs...)
 }
 
-// ReadErrors returns every error the watcher's sources returned so far.
+// ReadErrors returns every error the loop's sources returned so far.
 func (cp *ControlPlane) ReadErrors() []error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	return slices.Clone(cp.readErrs)
 }
 
+// ReadErr returns the errors of the parts whose last read failed, joined, or nil.
+func (cp *ControlPlane) ReadErr() error {
+	st, _ := cp.Loop.Status(cp.NodeID)
+	return st.ReadErr
+}
+
 // Built returns the resources of the last State applied and its diagnostics.
 func (cp *ControlPlane) Built() (*xds.Resources, []xds.Diagnostic) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	return cp.builder.Resources(), cp.builder.Diagnostics()
+	if cp.last == nil {
+		return &xds.Resources{}, nil
+	}
+	return xds.Translate(cp.last.Model), cp.last.Diagnostics
 }
 
 // Served returns the resources the server holds for the gateway now, each list sorted

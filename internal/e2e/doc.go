@@ -13,8 +13,8 @@
 //     deliberate differences listed in the xds package (PeeringOnly and
 //     NormalizeConsul say which and why).
 //   - End to end: with the mesh config entry set in both datacenters and one
-//     mesh gateway in each, served by this library's control plane (a
-//     peering.Watcher feeding an xds.Builder whose changes an xds.Server serves)
+//     mesh gateway in each, served by this library's control plane
+//     (an xds.Loop whose xds.Server serves the changes)
 //     and carried by the test data plane (package dataplane), a peering becomes
 //     ACTIVE, replicates an exported service, and its traffic is counted on
 //     both gateways; without the data planes the same peering cannot be

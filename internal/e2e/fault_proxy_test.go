@@ -278,7 +278,7 @@ func runFailing(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
 		if len(errs) < faultErrors {
 			return fmt.Errorf("got %d read errors under fault %q, want at least %d", len(errs), fc.name, faultErrors)
 		}
-		return fc.check(env.cp.Watcher.Err())
+		return fc.check(env.cp.ReadErr())
 	})
 	detected := time.Since(began)
 	errs := env.cp.ReadErrors()[errsBefore:]
@@ -295,7 +295,7 @@ func runFailing(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
 	cleared := time.Now()
 	e2e.Eventually(t, faultTimeout, func() error {
 		requireSameResources(t, lastGood, env.cp.Served())
-		if err := env.cp.Watcher.Err(); err != nil {
+		if err := env.cp.ReadErr(); err != nil {
 			return fmt.Errorf("got watcher error %w after the fault cleared, want none", err)
 		}
 		return nil

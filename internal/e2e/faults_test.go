@@ -67,7 +67,7 @@ func TestAgentRestart(t *testing.T) {
 		for _, s := range cp1.States()[applied:] {
 			requireComplete(t, s)
 		}
-		if err := cp1.Watcher.Err(); !errors.Is(err, peering.ErrUnreachable) {
+		if err := cp1.ReadErr(); !errors.Is(err, peering.ErrUnreachable) {
 			return fmt.Errorf("got watcher error %v, want Consul unreachable", err)
 		}
 		if n := len(cp1.ReadErrors()) - errsBefore; n < outageErrors {
@@ -89,7 +89,7 @@ func TestAgentRestart(t *testing.T) {
 	dc1.agent.Start(t)
 	restarted := time.Now()
 	e2e.Eventually(t, e2e.PeeringTimeout, func() error {
-		if err := cp1.Watcher.Err(); err != nil {
+		if err := cp1.ReadErr(); err != nil {
 			return fmt.Errorf("got watcher error %w after the restart, want none", err)
 		}
 		return nil

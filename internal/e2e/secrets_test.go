@@ -318,7 +318,7 @@ func (env *secretsEnv) collectBadTokens(t *testing.T) {
 			}
 			return nil
 		})
-		env.addErrors("watcher errors, unknown token, "+name, append(cp.ReadErrors(), cp.Watcher.Err())...)
+		env.addErrors("watcher errors, unknown token, "+name, append(cp.ReadErrors(), cp.ReadErr())...)
 	}
 }
 
