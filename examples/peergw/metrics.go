@@ -12,7 +12,6 @@ import (
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-
 )
 
 // unknownNode labels xDS clients whose node ID is not a served gateway, so that
