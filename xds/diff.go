@@ -94,21 +94,19 @@ func findCluster(cs []Cluster, name string) *Cluster {
 	return &cs[i]
 }
 
-// patch updates the Model after the candidates at the positions changed were derived
-// again (r.cands holds the new ones, oldCands the previous ones, at the same positions),
+// patch updates the Model after the candidates changed (r.cands holds the new ones),
 // touching only the names they and the local servers affect, and records in d what
 // changed.
-func (r *resolver) patch(oldCands []*candidate, changed []int, d *delta) {
+func (r *resolver) patch(changes []candidateChange, d *delta) {
 	var affected []string
-	for _, i := range changed {
-		o, n := oldCands[i], r.cands[i]
-		if o.ok {
+	for _, ch := range changes {
+		if o := ch.old; o != nil && o.ok {
 			lo, hi := groupOf(r.sorted, o.target.ServerName)
 			k := lo + slices.Index(r.sorted[lo:hi], o)
 			r.sorted = slices.Delete(r.sorted, k, k+1)
 			affected = append(affected, o.target.ServerName)
 		}
-		if n.ok {
+		if n := ch.cur; n != nil && n.ok {
 			k, _ := slices.BinarySearchFunc(r.sorted, n, byNameRank)
 			r.sorted = slices.Insert(r.sorted, k, n)
 			affected = append(affected, n.target.ServerName)

@@ -32,6 +32,9 @@ type candidate struct {
 	ok     bool
 	order  int // position in the peering list, for Consul's tie-break
 	diags  []error
+	// epoch is the resolver update that last took this candidate, so that one update
+	// never takes a candidate twice.
+	epoch uint64
 }
 
 // peerInput is what a target depends on.

@@ -61,17 +61,25 @@ func TestPropertiesBuild(t *testing.T) {
 }
 
 // TestPropertiesIncremental checks that a Builder fed random updates always holds what
-// Build gives for the equivalent State, and that its Changes reproduce its Resources.
+// Build gives for the equivalent State, and that its Changes reproduce its Resources,
+// both as it runs and when it patches its Model after every update it can.
 func TestPropertiesIncremental(t *testing.T) {
-	for _, seed := range propSeeds {
-		r := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
-		for i := range propSequences {
-			ops := randomOps(r, propSteps)
-			if err := replay(ops); err != nil {
-				ops = shrinkOps(ops)
-				t.Fatalf("seed %d sequence %d: %v\nminimal updates:\n%s", seed, i, replay(ops), describeOps(ops))
+	for _, patch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("patch-always=%t", patch), func(t *testing.T) {
+			if patch {
+				defer xds.PatchAlways()()
 			}
-		}
+			for _, seed := range propSeeds {
+				r := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
+				for i := range propSequences {
+					ops := randomOps(r, propSteps)
+					if err := replay(ops); err != nil {
+						ops = shrinkOps(ops)
+						t.Fatalf("seed %d sequence %d: %v\nminimal updates:\n%s", seed, i, replay(ops), describeOps(ops))
+					}
+				}
+			}
+		})
 	}
 }
 

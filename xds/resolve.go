@@ -37,11 +37,12 @@ type resolver struct {
 	sorted []*candidate // the usable candidates, by name then rank
 	model  *Model
 	slab   slab[candidate]
+	epoch  uint64
 }
 
 // patchLimit is the share of changed peerings (1/patchLimit) above which an update
-// builds the Model anew rather than patching it.
-const patchLimit = 8
+// builds the Model anew rather than patching it. Tests raise it to patch always.
+var patchLimit = 8
 
 // update resolves s and, when d is not nil, records in it what changed.
 func (r *resolver) update(s *peering.State, d *delta) {
@@ -61,58 +62,89 @@ func (r *resolver) update(s *peering.State, d *delta) {
 	old := r.model
 	rebuild := old == nil || !gw.sameListeners(&r.gw) || gw.timeout != r.gw.timeout
 	reuse := old != nil && gw.acceptName == r.gw.acceptName
-	oldCands := r.cands
 	if !reuse {
 		r.slab.reserve(len(list))
 	}
-	cands, changed, positional := r.collect(list, oldCands, gw.acceptName, reuse)
-	r.gw, r.local, r.cands = gw, local, cands
-	if rebuild || !positional || len(changed)*patchLimit > len(list) {
-		r.sorted = usableSorted(cands)
+	changes, kept := r.collect(list, gw.acceptName, reuse)
+	r.gw, r.local = gw, local
+	if rebuild || !kept || len(changes)*patchLimit > len(list) {
+		r.sorted = usableSorted(r.cands)
 		r.model = buildModel(gw, local, r.sorted)
 		if d != nil {
 			diffModels(old, r.model, d)
 		}
 		return
 	}
-	r.patch(oldCands, changed, d)
+	r.patch(changes, d)
 }
 
-// collect derives the candidates of list, reusing those of prev whose peering did not
-// change when reuse is set. changed holds the positions whose candidate was derived
-// again; positional reports whether list has the keys of prev at the same positions.
-func (r *resolver) collect(list []peering.Peering, prev []*candidate, acceptName string, reuse bool) (cands []*candidate, changed []int, positional bool) {
-	cands = make([]*candidate, len(list))
-	positional = len(list) == len(prev)
+// candidateChange is a candidate that replaces another: old is nil for a new peering,
+// cur is nil for a peering removed.
+type candidateChange struct{ old, cur *candidate }
+
+// collect makes r.cands the candidates of list. With reuse, a peering whose inputs did
+// not change keeps its candidate, found at the same position or else by key, and only
+// the others are derived again. It returns the candidates replaced, added and removed,
+// and whether the peerings kept keep their relative order (then the changes can patch
+// the sorted candidates).
+func (r *resolver) collect(list []peering.Peering, acceptName string, reuse bool) (changes []candidateChange, kept bool) {
+	r.epoch++
+	prev := r.cands
+	cands := make([]*candidate, len(list))
 	var byKey map[peeringKey]*candidate
+	kept, last := true, -1
+	off, taken := 0, 0 // list[i] is expected at prev[i+off]; taken counts prev's candidates kept
+	free := func(j int, p *peering.Peering) bool {
+		return j >= 0 && j < len(prev) && prev[j].epoch != r.epoch && prev[j].in.partition == p.Partition && prev[j].in.name == p.Name
+	}
 	for i := range list {
 		p := &list[i]
 		in := inputOf(p)
 		var c *candidate
+		j := i + off
 		switch {
 		case !reuse:
-		case i < len(prev) && prev[i].in.partition == in.partition && prev[i].in.name == in.name:
-			c = prev[i]
+		case free(j, p):
+			c = prev[j]
+		case i+1 < len(list) && free(j, &list[i+1]): // list[i] is new
+			off--
+		case free(j+1, p): // prev[j] is gone
+			off++
+			c = prev[j+1]
+		case taken == len(prev): // every earlier peering is kept: list[i] is new
 		default:
-			positional = false
 			if byKey == nil {
 				byKey = indexCandidates(prev)
 			}
-			c = byKey[keyOf(p)]
+			if c = byKey[keyOf(p)]; c != nil && c.epoch == r.epoch {
+				c = nil
+			}
 		}
-		switch {
-		case c == nil || !c.in.equal(&in):
-			cands[i] = newCandidate(&r.slab, p, i, acceptName)
-			changed = append(changed, i)
-		case c.order == i:
-			cands[i] = c
-		default:
-			moved := *c
-			moved.order = i
-			cands[i] = &moved
+		if c != nil {
+			c.epoch = r.epoch
+			kept = kept && c.order > last
+			last = c.order
+			taken++
+		}
+		if c == nil || !c.in.equal(&in) {
+			n := newCandidate(&r.slab, p, i, acceptName)
+			n.epoch = r.epoch
+			changes = append(changes, candidateChange{old: c, cur: n})
+			cands[i] = n
+			continue
+		}
+		cands[i] = c
+	}
+	for _, c := range prev {
+		if c.epoch != r.epoch {
+			changes = append(changes, candidateChange{old: c})
 		}
 	}
-	return cands, changed, positional
+	for i, c := range cands {
+		c.order = i
+	}
+	r.cands = cands
+	return changes, kept
 }
 
 // indexCandidates maps each key to its first candidate.
