@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -23,12 +24,8 @@ func WriteCapture(w io.Writer, s *State) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil State", ErrBadState)
 	}
-	c := cloneState(s)
-	for _, e := range c.Servers {
-		if e != nil {
-			redactChecks(e.Checks)
-		}
-	}
+	c := *s
+	c.Servers = redactServers(s.Servers)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -38,23 +35,53 @@ func WriteCapture(w io.Writer, s *State) error {
 	return nil
 }
 
-// redactChecks removes what may be credentials from check definitions.
-func redactChecks(checks api.HealthChecks) {
-	for _, c := range checks {
-		if c == nil {
+// redactServers returns servers with what may be credentials removed from their check
+// definitions. It copies what it changes (the entries, their check lists and checks)
+// and shares the rest, as the servers may be shared with other States.
+func redactServers(servers []*api.ServiceEntry) []*api.ServiceEntry {
+	if servers == nil {
+		return nil
+	}
+	out := make([]*api.ServiceEntry, len(servers))
+	for i, e := range servers {
+		if e == nil || len(e.Checks) == 0 {
+			out[i] = e
 			continue
 		}
+		c := *e
+		c.Checks = redactChecks(e.Checks)
+		out[i] = &c
+	}
+	return out
+}
+
+// redactChecks returns copies of checks without what may be credentials in their
+// definitions.
+func redactChecks(checks api.HealthChecks) api.HealthChecks {
+	out := make(api.HealthChecks, len(checks))
+	for i, check := range checks {
+		if check == nil {
+			continue
+		}
+		c := *check
 		d := &c.Definition
-		for _, values := range d.Header {
-			for i := range values {
-				values[i] = redacted
+		if d.Header != nil {
+			header := make(map[string][]string, len(d.Header))
+			for name, values := range d.Header {
+				if values != nil {
+					values = slices.Repeat([]string{redacted}, len(values))
+				}
+				header[name] = values
 			}
+			d.Header = header
 		}
 		if d.Body != "" {
 			d.Body = redacted
 		}
 		d.HTTP = redactURL(d.HTTP)
+		out[i] = &c
 	}
+	return out
 }
 
 // redactURL hides the password of a URL and leaves other URLs as they are; a URL that

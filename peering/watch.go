@@ -15,10 +15,13 @@ import (
 
 // Sink receives the States a [Watcher] delivers.
 type Sink interface {
-	// Update receives a complete State. It is a fresh value: the sink may keep and
-	// modify it. Calls are serial; changes made while Update runs are coalesced into the
-	// next call. ctx is the one given to [Watcher.Run]; Update should return soon after
-	// it ends, as Run waits for it.
+	// Update receives a complete State. Each call gets a new *State, which the sink may
+	// keep, but its parts are shared with earlier and later States and with the sources
+	// (see [Source]): they are immutable, and a sink that wants to change one copies it
+	// first. A part that did not change is the very value of the previous State, so a
+	// sink may compare parts by identity to skip work. Calls are serial; changes made
+	// while Update runs are coalesced into the next call. ctx is the one given to
+	// [Watcher.Run]; Update should return soon after it ends, as Run waits for it.
 	Update(ctx context.Context, s *State)
 }
 
@@ -118,8 +121,17 @@ func (o *watchOptions) backoff(failures int) time.Duration {
 //
 // The Watcher never delivers an empty or partial State because a read failed: the first
 // State is delivered once every part has been read successfully, and later States hold,
-// for each part, the last value read successfully. Only changes are delivered: a read
-// that returns what the Watcher already holds delivers nothing.
+// for each part, the last value read successfully. Only changes are delivered, and what
+// counts as a change costs nothing in proportion to the data: a part read from a
+// blocking source changed when its [Version] did (a source that answers a new Version
+// with equal data still causes a delivery, and the consumer's own diff finds nothing to
+// do); a part read from a source that cannot block (the zero Version) changed when its
+// value is not deeply equal to the last one. A read that returns the Version the
+// Watcher already holds, as a blocking read that timed out or the first read after a
+// failure does, delivers nothing.
+//
+// States are not copied: each delivery is a new *State whose parts are the values the
+// sources returned, shared with earlier deliveries (see [Sink]).
 type Watcher struct {
 	src  Sources
 	sink Sink
@@ -215,6 +227,8 @@ func (w *Watcher) LastSync() time.Time {
 // Watcher's State that field returns.
 func watchPart[T any](ctx context.Context, w *Watcher, p part, src Source[T], field func(*State) *T) {
 	var after Version
+	var last Version // the Version of the value the Watcher holds, once held
+	held := false
 	failures := 0
 	for {
 		v, next, err := src.Read(ctx, after)
@@ -231,20 +245,29 @@ func watchPart[T any](ctx context.Context, w *Watcher, p part, src Source[T], fi
 			continue
 		}
 		failures = 0
-		unchanged := !after.IsZero() && next == after
 		w.store(p, func(s *State) bool {
 			f := field(s)
-			if unchanged || reflect.DeepEqual(*f, v) {
+			if held && !partChanged(last, next, *f, v) {
 				return false
 			}
 			*f = v
 			return true
 		})
-		after = next
+		after, last, held = next, next, true
 		if next.IsZero() && !sleep(ctx, w.opts.poll) {
 			return
 		}
 	}
+}
+
+// partChanged reports whether a read that returned v at Version next changed a part that
+// holds old, read at Version last. A blocking source changed when its Version did;
+// only the small values of sources that cannot block are compared.
+func partChanged[T any](last, next Version, old, v T) bool {
+	if !next.IsZero() {
+		return next != last
+	}
+	return !last.IsZero() || !reflect.DeepEqual(old, v)
 }
 
 // store records a successful read of part p; apply updates the State and reports
@@ -332,8 +355,8 @@ func (w *Watcher) settle(ctx context.Context) bool {
 	}
 }
 
-// snapshot returns a copy of the State when it changed since the last one and every
-// part has been read, else nil.
+// snapshot returns a new State holding the current parts when they changed since the
+// last one and every part has been read, else nil. The parts are shared, not copied.
 func (w *Watcher) snapshot() *State {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -341,7 +364,8 @@ func (w *Watcher) snapshot() *State {
 		return nil
 	}
 	w.dirty = false
-	return cloneState(&w.state)
+	s := w.state
+	return &s
 }
 
 // sleep waits for d or until ctx ends, and reports whether ctx is still live.

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,35 +39,25 @@ func TestBackoff(t *testing.T) {
 	assert.Greater(t, d, time.Duration(0), "got %s near the largest duration, want a positive delay", d)
 }
 
-func TestCloneState(t *testing.T) {
-	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	s := &State{
-		Datacenter: "dc1",
-		Gateway: &api.AgentService{
-			ID: "gw", Meta: map[string]string{"k": "v"}, Tags: []string{"a"},
-			Proxy: &api.AgentServiceConnectProxyConfig{Config: map[string]any{
-				"envoy_gateway_bind_addresses": map[string]any{"lan": map[string]any{"address": "10.0.0.1", "port": 8443.0}},
-			}},
-		},
-		Servers:  []*api.ServiceEntry{{Node: &api.Node{Node: "n1"}, Service: &api.AgentService{Meta: map[string]string{"grpc_tls_port": "8503"}}}},
-		Peerings: []Peering{{Peering: api.Peering{Name: "p", PeerServerAddresses: []string{"1.2.3.4:8443"}, StreamStatus: api.PeeringStreamStatus{LastHeartbeat: &now}}}},
+func TestPartChanged(t *testing.T) {
+	v1, v2 := Version{Index: 1}, Version{Index: 2}
+	tests := []struct {
+		name       string
+		last, next Version
+		old, v     []string
+		want       bool
+	}{
+		{name: "blocking source, same version", last: v1, next: v1, old: []string{"a"}, v: []string{"b"}, want: false},
+		{name: "blocking source, new version, equal value", last: v1, next: v2, old: []string{"a"}, v: []string{"a"}, want: true},
+		{name: "polled source, equal value", old: []string{"a"}, v: []string{"a"}, want: false},
+		{name: "polled source, other value", old: []string{"a"}, v: []string{"b"}, want: true},
+		{name: "source stopped blocking", last: v1, old: []string{"a"}, v: []string{"a"}, want: true},
+		{name: "source started blocking", next: v1, old: []string{"a"}, v: []string{"a"}, want: true},
 	}
-	c := cloneState(s)
-	require.Equal(t, s, c, "got a clone that differs, want an equal one")
-
-	c.Gateway.Meta["k"] = "changed"
-	c.Gateway.Tags[0] = "changed"
-	c.Gateway.Proxy.Config["envoy_gateway_bind_addresses"].(map[string]any)["lan"].(map[string]any)["port"] = 1.0
-	c.Servers[0].Service.Meta["grpc_tls_port"] = "1"
-	c.Peerings[0].PeerServerAddresses[0] = "changed"
-	*c.Peerings[0].StreamStatus.LastHeartbeat = time.Time{}
-
-	assert.Equal(t, "v", s.Gateway.Meta["k"], "got the original's meta changed through the clone")
-	assert.Equal(t, "a", s.Gateway.Tags[0], "got the original's tags changed through the clone")
-	port := s.Gateway.Proxy.Config["envoy_gateway_bind_addresses"].(map[string]any)["lan"].(map[string]any)["port"]
-	assert.Equal(t, 8443.0, port, "got the original's proxy config changed through the clone")
-	assert.Equal(t, "8503", s.Servers[0].Service.Meta["grpc_tls_port"], "got the original's server meta changed through the clone")
-	assert.Equal(t, "1.2.3.4:8443", s.Peerings[0].PeerServerAddresses[0], "got the original's addresses changed through the clone")
-	assert.Equal(t, now, *s.Peerings[0].StreamStatus.LastHeartbeat, "got the original's time changed through the clone")
-	assert.Nil(t, cloneState(nil), "got a clone of nil, want nil")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := partChanged(tt.last, tt.next, tt.old, tt.v)
+			assert.Equal(t, tt.want, got, "got changed %v, want %v", got, tt.want)
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -175,14 +176,16 @@ func TestWatcherKeepsLastGoodValue(t *testing.T) {
 	assert.Equal(t, first.Peerings, s.Peerings, "got peerings %v while their reads fail, want the last good %v", s.Peerings, first.Peerings)
 	assert.Equal(t, synced, w.LastSync(), "got last sync moved while a part fails, want it kept")
 
-	// Recovery with the same value, and a new version with the same value, deliver nothing.
+	// Recovery with the version already held delivers nothing; a new version does, even
+	// with an equal value.
 	f.peerings.Fail(nil)
 	require.Eventually(t, func() bool { return w.Err() == nil }, fakeWait, fakeTick, "got Err %v after recovery, want nil", w.Err())
-	f.peerings.Set(first.Peerings)
-	require.Eventually(t, f.peerings.Served, fakeWait, fakeTick, "got the new version unread, want it read")
 	f.td.Set("td2.consul")
 	rec.waitState(t, fakeWait, "trust domain td2.consul", func(s *peering.State) bool { return s.TrustDomain == "td2.consul" })
-	assert.Len(t, rec.States(), 3, "got %d States, want 3: unchanged values are not delivered", len(rec.States()))
+	assert.Len(t, rec.States(), 3, "got %d States, want 3: a recovery with the version held is not delivered", len(rec.States()))
+	f.peerings.Set(first.Peerings)
+	require.Eventually(t, func() bool { return len(rec.States()) == 4 }, fakeWait, fakeTick,
+		"got %d States after a new version of the peerings, want 4", len(rec.States()))
 	assert.True(t, w.LastSync().After(synced), "got last sync %s, want after %s", w.LastSync(), synced)
 }
 
@@ -226,19 +229,26 @@ func TestWatcherCoalesces(t *testing.T) {
 	}
 }
 
-func TestWatcherDeliversFreshStates(t *testing.T) {
+func TestWatcherSharesValues(t *testing.T) {
 	f := newFakes()
 	_, rec, _ := runWatcher(t, f.sources(), fastOpts(0)...)
 	first := rec.waitState(t, fakeWait, "every part", complete)
 
-	first.Gateway.Meta["v"] = "changed by the sink"
-	first.Peerings[0].PeerServerAddresses[0] = "changed by the sink"
-	first.Servers = nil
 	f.td.Set("td2.consul")
 	s := rec.waitState(t, fakeWait, "trust domain td2.consul", func(s *peering.State) bool { return s.TrustDomain == "td2.consul" })
-	assert.Equal(t, "1", gatewayMeta(s, "v"), "got gateway meta v=%q, want 1: a sink's change leaked", gatewayMeta(s, "v"))
-	assert.Equal(t, []string{"10.1.0.1:8443"}, s.Peerings[0].PeerServerAddresses, "got addresses %v, want the source's", s.Peerings[0].PeerServerAddresses)
-	assert.Len(t, s.Servers, 1, "got %d servers, want 1", len(s.Servers))
+	assert.NotSame(t, first, s, "got the same *State twice, want a new one per delivery")
+	assert.Equal(t, "td.consul", first.TrustDomain, "got the first State changed by a later delivery")
+	// The parts that did not change are the values the sources returned, not copies.
+	assert.Same(t, first.Gateway, s.Gateway, "got the gateway copied, want it shared")
+	assert.Same(t, first.MeshConfig, s.MeshConfig, "got the mesh entry copied, want it shared")
+	assert.Same(t, &first.Servers[0], &s.Servers[0], "got the servers copied, want them shared")
+	assert.Same(t, &first.Peerings[0], &s.Peerings[0], "got the peerings copied, want them shared")
+
+	// A new version of a part replaces the value, even an equal one.
+	f.peerings.Set(slices.Clone(first.Peerings))
+	next := rec.waitState(t, fakeWait, "the new peerings", func(n *peering.State) bool { return &n.Peerings[0] != &first.Peerings[0] })
+	assert.Equal(t, first.Peerings, next.Peerings, "got peerings %v, want the equal new ones", next.Peerings)
+	assert.Same(t, s.Gateway, next.Gateway, "got the gateway copied, want it shared")
 }
 
 func TestWatcherPollsSourcesThatCannotBlock(t *testing.T) {
