@@ -63,7 +63,9 @@ type Observer interface {
 
 // ObserverFuncs adapts functions to an [Observer]; a nil function ignores its events.
 type ObserverFuncs struct {
-	OnServed     func(id string, u *Update)
+	// OnServed receives the Served calls.
+	OnServed func(id string, u *Update)
+	// OnReadFailed receives the ReadFailed calls.
 	OnReadFailed func(id string, err error)
 }
 
