@@ -10,12 +10,6 @@ import (
 	"github.com/peeringgw/peeringgw/peering"
 )
 
-// Service meta keys Consul servers publish on the "consul" service.
-const (
-	metaGRPCTLSPort = "grpc_tls_port"
-	metaReadReplica = "read_replica"
-)
-
 // localServers is what the accept side needs from the server list.
 type localServers struct {
 	// voters reports whether any server is a voter: then the cluster and its chain
@@ -35,7 +29,7 @@ func readServers(servers []*api.ServiceEntry) localServers {
 			l.diags = append(l.diags, Diagnostic{Part: PartServers, Input: fmt.Sprintf("Servers[%d]", i), Err: errors.New("xds: no Service; server skipped")})
 			continue
 		}
-		if s.Service.Meta[metaReadReplica] == "true" {
+		if !peering.IsVoter(s) {
 			continue
 		}
 		l.voters = true
@@ -50,13 +44,13 @@ func readServers(servers []*api.ServiceEntry) localServers {
 }
 
 func serverEndpoint(s *api.ServiceEntry) (peering.Address, error) {
-	raw, ok := s.Service.Meta[metaGRPCTLSPort]
+	raw, ok := s.Service.Meta[peering.MetaGRPCTLSPort]
 	if !ok {
 		return peering.Address{}, fmt.Errorf("%w; peers cannot reach this server, skipped", ErrMissingGRPCTLSPort)
 	}
 	port, err := peering.ParsePort(raw)
 	if err != nil {
-		return peering.Address{}, fmt.Errorf("%s: %w; server skipped", metaGRPCTLSPort, err)
+		return peering.Address{}, fmt.Errorf("%s: %w; server skipped", peering.MetaGRPCTLSPort, err)
 	}
 	host := s.Service.Address
 	if host == "" && s.Node != nil {

@@ -49,7 +49,7 @@ func dcName(cl *cluster) string {
 // flagOn reports whether Consul routes peering traffic through mesh gateways: the flag
 // is set in the default partition's entry.
 func flagOn(e *api.MeshConfigEntry) bool {
-	return meshconfig.Enabled(e) && (e.Partition == "" || e.Partition == "default")
+	return meshconfig.Enabled(e) && peering.IsDefaultPartition(e.Partition)
 }
 
 // peeringRoles splits the live peerings into those this cluster accepted and those it
@@ -135,7 +135,7 @@ func checkGateways(cl *cluster, opts doctorOptions) []finding {
 	}
 	var out []finding
 	for _, g := range cl.Gateways {
-		if p := g.Entry.Service.Partition; p != "" && p != "default" {
+		if p := g.Entry.Service.Partition; !peering.IsDefaultPartition(p) {
 			out = append(out, newFinding(idGatewayNotDefault, cl.Label, g.Name(),
 				fmt.Sprintf("mesh gateway %s is in partition %q", g.Name(), p),
 				"Consul sends peering control-plane traffic only through the mesh gateways of the default partition, "+
@@ -292,7 +292,7 @@ func checkServerSet(cl *cluster, res *xds.Resources) []finding {
 	}
 	voters := 0
 	for _, s := range cl.Servers {
-		if s != nil && s.Service != nil && s.Service.Meta["read_replica"] != "true" {
+		if peering.IsVoter(s) {
 			voters++
 		}
 	}
