@@ -92,6 +92,7 @@ type Target struct {
 func DialTargets(peerings []Peering) ([]Target, []error) {
 	var (
 		targets []Target
+		listed  []int // the list position of each target's peering
 		errs    []error
 		byName  = make(map[string]int, len(peerings))
 	)
@@ -106,16 +107,25 @@ func DialTargets(peerings []Peering) ([]Target, []error) {
 			continue
 		}
 		if j, seen := byName[t.ServerName]; seen {
-			if t.ModifyIndex > targets[j].ModifyIndex {
-				targets[j] = t
+			if ComparePreference(&t, i, &targets[j], listed[j]) < 0 {
+				targets[j], listed[j] = t, i
 			}
 			continue
 		}
 		byName[t.ServerName] = len(targets)
 		targets = append(targets, t)
+		listed = append(listed, i)
 	}
 	slices.SortFunc(targets, func(a, b Target) int { return cmp.Compare(a.ServerName, b.ServerName) })
 	return targets, errs
+}
+
+// ComparePreference orders two targets of the same server name, from the peerings at
+// positions i and j of the peering list, as Consul's mesh gateway chooses between them:
+// it is negative when a wins (the greater ModifyIndex, then the first listed), positive
+// when b wins, and zero only when i equals j.
+func ComparePreference(a *Target, i int, b *Target, j int) int {
+	return cmp.Or(cmp.Compare(b.ModifyIndex, a.ModifyIndex), cmp.Compare(i, j))
 }
 
 // TargetOf derives the target of one dialing peering, without the de-duplication across

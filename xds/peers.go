@@ -80,7 +80,7 @@ func newCandidate(s *slab[candidate], p *peering.Peering, order int, acceptName 
 // rank orders the candidates of one name: the winner, Consul's choice, comes first: the
 // greatest ModifyIndex, then the first in list order.
 func rank(x, y *candidate) int {
-	return cmp.Or(cmp.Compare(y.target.ModifyIndex, x.target.ModifyIndex), cmp.Compare(x.order, y.order))
+	return peering.ComparePreference(&x.target, x.order, &y.target, y.order)
 }
 
 // byNameRank orders candidates by server name, then rank.
