@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,11 +73,25 @@ func WithWaitTime(d time.Duration) ConsulOption {
 // to them. A dialing cluster that establishes with such a token should fill
 // [Peering.ManualServerAddresses] itself, e.g. from [DecodeToken], by wrapping the
 // Peerings source.
+//
+// [NewConsulSources] reads the same from a client configuration instead, and decodes
+// the peering list in proportion to what changed; prefer it where the configuration is
+// at hand.
 func ConsulSources(client *api.Client, gatewayID string, opts ...ConsulOption) Sources {
+	return newConsul(client, gatewayID, opts).sources()
+}
+
+// newConsul returns what the Consul sources share.
+func newConsul(client *api.Client, gatewayID string, opts []ConsulOption) *consul {
 	c := &consul{client: client, gatewayID: gatewayID, waitTime: DefaultWaitTime}
 	for _, opt := range opts {
 		opt.apply(c)
 	}
+	return c
+}
+
+// sources returns the sources of every part, reading through c.client.
+func (c *consul) sources() Sources {
 	return Sources{
 		Datacenter:  &consulDatacenter{c},
 		TrustDomain: &consulTrustDomain{c},
@@ -100,6 +115,7 @@ type consul struct {
 	client    *api.Client
 	gatewayID string
 	waitTime  time.Duration
+	gzip      bool // NewConsulSources only: ask for compressed answers
 }
 
 // The rules reading each part needs, as a PermissionError names them.
@@ -278,6 +294,12 @@ type consulPeerings struct {
 	// defaultOnly is set when the agent is not Consul Enterprise, or once Consul refused
 	// partition=*; checked is set once the agent's edition was asked for.
 	defaultOnly, checked atomic.Bool
+	// decoder, when set, decodes the raw answers that c.client's transport captures
+	// (NewConsulSources); else the api client decodes them.
+	decoder *peeringDecoder
+	// spare is a buffer for the next raw answer.
+	spareMu sync.Mutex
+	spare   *rawBody
 }
 
 var _ Source[[]Peering] = (*consulPeerings)(nil)
@@ -289,9 +311,21 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 	if err != nil {
 		return nil, Version{}, err
 	}
-	list, qm, err := s.list(ctx, q)
+	var raw *rawBody
+	if s.decoder != nil {
+		raw = s.body()
+		defer s.putBody(raw)
+	}
+	list, qm, err := s.list(ctx, q, raw)
 	if err != nil {
 		return nil, Version{}, s.fail(ctx, ResourcePeerings, rulePeerings, err)
+	}
+	if raw != nil {
+		out, err := s.decoder.decode(raw.buf)
+		if err != nil {
+			return nil, Version{}, fmt.Errorf("peering: read %s: %w", ResourcePeerings, err)
+		}
+		return out, indexVersion(after, qm), nil
 	}
 	out := make([]Peering, 0, len(list))
 	for _, p := range list {
@@ -300,6 +334,25 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 		}
 	}
 	return out, indexVersion(after, qm), nil
+}
+
+// body returns a buffer for a raw answer, the spare one if no other read holds it.
+func (s *consulPeerings) body() *rawBody {
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	b := s.spare
+	s.spare = nil
+	if b == nil {
+		b = &rawBody{}
+	}
+	return b
+}
+
+// putBody keeps b as the spare buffer.
+func (s *consulPeerings) putBody(b *rawBody) {
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	s.spare = b
 }
 
 // checkEdition asks the agent for its version: only Consul Enterprise ("1.x.y+ent") has
@@ -318,19 +371,24 @@ func (s *consulPeerings) checkEdition(ctx context.Context) {
 }
 
 // list lists the peerings with partition=*, and without it from the first time Consul
-// answers 400 to the wildcard.
-func (s *consulPeerings) list(ctx context.Context, q *api.QueryOptions) ([]*api.Peering, *api.QueryMeta, error) {
+// answers 400 to the wildcard. With raw, the answer's body goes there instead of being
+// decoded.
+func (s *consulPeerings) list(ctx context.Context, q *api.QueryOptions, raw *rawBody) ([]*api.Peering, *api.QueryMeta, error) {
 	if !s.checked.Load() {
 		s.checkEdition(ctx)
+	}
+	listCtx := ctx
+	if raw != nil {
+		listCtx = withRawBody(ctx, raw)
 	}
 	if !s.defaultOnly.Load() {
 		wild := *q
 		wild.Partition = "*"
-		list, qm, err := s.client.Peerings().List(ctx, &wild)
+		list, qm, err := s.client.Peerings().List(listCtx, &wild)
 		if err == nil || statusCode(err) != http.StatusBadRequest {
 			return list, qm, err
 		}
 		s.defaultOnly.Store(true)
 	}
-	return s.client.Peerings().List(ctx, q)
+	return s.client.Peerings().List(listCtx, q)
 }

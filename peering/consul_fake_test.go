@@ -20,6 +20,7 @@ import (
 // stands in for answers a Community Edition server on this machine never gives
 // (Enterprise wildcards, ACL filtering of the mesh entry, indexes going backwards).
 type fakeConsul struct {
+	addr    string
 	mu      sync.Mutex
 	queries []url.Values
 	answer  func(w http.ResponseWriter, r *http.Request)
@@ -58,9 +59,30 @@ func startFakeConsul(t *testing.T, h func(http.ResponseWriter, *http.Request)) (
 	f := &fakeConsul{answer: h}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	c, err := api.NewClient(&api.Config{Address: srv.Listener.Addr().String(), Scheme: "http", Token: "fake-token"})
+	f.addr = srv.Listener.Addr().String()
+	c, err := api.NewClient(f.Config())
 	require.NoError(t, err)
 	return f, c
+}
+
+// Config returns a client configuration for the fake.
+func (f *fakeConsul) Config() *api.Config {
+	return &api.Config{Address: f.addr, Scheme: "http", Token: "fake-token"}
+}
+
+// consulPaths name the two ways to read Consul: ConsulSources with a client, and
+// NewConsulSources with a configuration.
+var consulPaths = []string{"client", "config"}
+
+// sourcesFor returns the sources of f read the named way.
+func sourcesFor(t *testing.T, path string, f *fakeConsul, c *api.Client, opts ...peering.ConsulOption) peering.Sources {
+	t.Helper()
+	if path == "client" {
+		return peering.ConsulSources(c, gatewayID, opts...)
+	}
+	src, err := peering.NewConsulSources(f.Config(), gatewayID, opts...)
+	require.NoError(t, err)
+	return src
 }
 
 func TestConsulSourcesAnswers(t *testing.T) {
@@ -180,28 +202,32 @@ func TestConsulSourcesAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, c := startFakeConsul(t, tt.answer)
-			src := peering.ConsulSources(c, gatewayID, peering.WithWaitTime(testWaitTime))
-			got, version, err := tt.read(t.Context(), src, tt.after)
-			if tt.err != nil {
-				require.ErrorIs(t, err, tt.err)
-				assert.NotErrorIs(t, err, peering.ErrUnreachable, "got %v, want Consul's answer", err)
-				if tt.rule != "" {
-					var pe *peering.PermissionError
-					require.ErrorAs(t, err, &pe)
-					assert.Equal(t, tt.rule, pe.Rule, "got rule %q, want %q", pe.Rule, tt.rule)
-				}
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got, "got %v, want %v", got, tt.want)
-			assert.Equal(t, tt.version, version, "got version %+v, want %+v", version, tt.version)
-			for _, q := range f.Queries() {
-				if len(q) == 0 {
-					continue // the peerings source asks /v1/agent/self for the edition
-				}
-				for k, v := range tt.query {
-					assert.Equal(t, v, q[k], "got %s=%v, want %v", k, q[k], v)
-				}
+			for _, path := range consulPaths {
+				src := sourcesFor(t, path, f, c, peering.WithWaitTime(testWaitTime))
+				t.Run(path, func(t *testing.T) {
+					got, version, err := tt.read(t.Context(), src, tt.after)
+					if tt.err != nil {
+						require.ErrorIs(t, err, tt.err)
+						assert.NotErrorIs(t, err, peering.ErrUnreachable, "got %v, want Consul's answer", err)
+						if tt.rule != "" {
+							var pe *peering.PermissionError
+							require.ErrorAs(t, err, &pe)
+							assert.Equal(t, tt.rule, pe.Rule, "got rule %q, want %q", pe.Rule, tt.rule)
+						}
+						return
+					}
+					require.NoError(t, err)
+					assert.Equal(t, tt.want, got, "got %v, want %v", got, tt.want)
+					assert.Equal(t, tt.version, version, "got version %+v, want %+v", version, tt.version)
+					for _, q := range f.Queries() {
+						if len(q) == 0 {
+							continue // the peerings source asks /v1/agent/self for the edition
+						}
+						for k, v := range tt.query {
+							assert.Equal(t, v, q[k], "got %s=%v, want %v", k, q[k], v)
+						}
+					}
+				})
 			}
 		})
 	}
@@ -230,61 +256,69 @@ func readMeshFlag(ctx context.Context, s peering.Sources, after peering.Version)
 
 func TestConsulPeeringsCommunityEdition(t *testing.T) {
 	// The agent says it is not Enterprise: no partition parameter is ever sent.
-	f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/v1/agent/self":
-			answer(200, `{"Config":{"Datacenter":"dc1","Version":"1.14.8"}}`)(w, r)
-		case r.URL.Query().Has("partition"):
-			answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
-		default:
-			answer(200, `[{"Name":"p1"}]`, "X-Consul-Index", "8")(w, r)
-		}
-	})
-	src := peering.ConsulSources(c, gatewayID)
-	for range 2 {
-		got, _, err := readPeeringNames(t.Context(), src, peering.Version{})
-		require.NoError(t, err)
-		assert.Equal(t, []string{"default/p1"}, got, "got %v, want default/p1", got)
+	for _, path := range consulPaths {
+		t.Run(path, func(t *testing.T) {
+			f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/v1/agent/self":
+					answer(200, `{"Config":{"Datacenter":"dc1","Version":"1.14.8"}}`)(w, r)
+				case r.URL.Query().Has("partition"):
+					answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
+				default:
+					answer(200, `[{"Name":"p1"}]`, "X-Consul-Index", "8")(w, r)
+				}
+			})
+			src := sourcesFor(t, path, f, c)
+			for range 2 {
+				got, _, err := readPeeringNames(t.Context(), src, peering.Version{})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"default/p1"}, got, "got %v, want default/p1", got)
+			}
+			var withPartition int
+			for _, q := range f.Queries() {
+				if q.Has("partition") {
+					withPartition++
+				}
+			}
+			assert.Equal(t, 3, len(f.Queries()), "got %d requests for two reads, want 3 (agent/self once)", len(f.Queries()))
+			assert.Equal(t, 0, withPartition, "got %d requests with a partition, want none", withPartition)
+		})
 	}
-	var withPartition int
-	for _, q := range f.Queries() {
-		if q.Has("partition") {
-			withPartition++
-		}
-	}
-	assert.Equal(t, 3, len(f.Queries()), "got %d requests for two reads, want 3 (agent/self once)", len(f.Queries()))
-	assert.Equal(t, 0, withPartition, "got %d requests with a partition, want none", withPartition)
 }
 
 func TestConsulPeeringsWithoutPartitions(t *testing.T) {
 	// The version is unknown (agent:read denied) and Community Edition refuses the
 	// partition parameter with a 400.
-	f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/agent/self" {
-			answer(403, "Permission denied")(w, r)
-			return
-		}
-		if r.URL.Query().Has("partition") {
-			answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
-			return
-		}
-		answer(200, `[{"Name":"p1"}]`, "X-Consul-Index", "8")(w, r)
-	})
-	src := peering.ConsulSources(c, gatewayID)
-	for range 2 {
-		got, v, err := readPeeringNames(t.Context(), src, peering.Version{})
-		require.NoError(t, err)
-		assert.Equal(t, []string{"default/p1"}, got, "got %v, want default/p1", got)
-		assert.Equal(t, peering.Version{Index: 8}, v, "got version %+v, want index 8", v)
+	for _, path := range consulPaths {
+		t.Run(path, func(t *testing.T) {
+			f, c := startFakeConsul(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/agent/self" {
+					answer(403, "Permission denied")(w, r)
+					return
+				}
+				if r.URL.Query().Has("partition") {
+					answer(400, `Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature`)(w, r)
+					return
+				}
+				answer(200, `[{"Name":"p1"}]`, "X-Consul-Index", "8")(w, r)
+			})
+			src := sourcesFor(t, path, f, c)
+			for range 2 {
+				got, v, err := readPeeringNames(t.Context(), src, peering.Version{})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"default/p1"}, got, "got %v, want default/p1", got)
+				assert.Equal(t, peering.Version{Index: 8}, v, "got version %+v, want index 8", v)
+			}
+			var withPartition int
+			for _, q := range f.Queries() {
+				if q.Has("partition") {
+					withPartition++
+				}
+			}
+			assert.Equal(t, 4, len(f.Queries()), "got %d requests for two reads, want 4 (agent/self once)", len(f.Queries()))
+			assert.Equal(t, 1, withPartition, "got %d requests with a partition, want only the first", withPartition)
+		})
 	}
-	var withPartition int
-	for _, q := range f.Queries() {
-		if q.Has("partition") {
-			withPartition++
-		}
-	}
-	assert.Equal(t, 4, len(f.Queries()), "got %d requests for two reads, want 4 (agent/self once)", len(f.Queries()))
-	assert.Equal(t, 1, withPartition, "got %d requests with a partition, want only the first", withPartition)
 }
 
 func TestConsulSourcesCanceled(t *testing.T) {

@@ -24,18 +24,24 @@
 // # Sources and the watcher
 //
 // A [State], the input of the xds package, can be read from Consul. [ReadState] reads
-// every part once; [ConsulSources] returns one [Source] per part, each a Consul blocking
-// query where the endpoint supports one. A host program may replace any of them with its
-// own, such as a [SourceFunc] giving peerings kept elsewhere. Reads fail with typed
+// every part once; [NewConsulSources] (from a client configuration) and [ConsulSources]
+// (from a client) return one [Source] per part, each a Consul blocking query where the
+// endpoint supports one. The peerings source of NewConsulSources decodes only the
+// peerings that changed since its last read. A host program may replace any source with
+// its own, such as a [SourceFunc] giving peerings kept elsewhere. Reads fail with typed
 // errors: a [*PermissionError] (matching [ErrPermissionDenied]) names the ACL rule the
 // token lacks, and errors wrap [ErrUnreachable] when Consul cannot be reached or
 // [ErrGatewayNotFound] when the agent does not know the gateway.
 //
 // A [Watcher] keeps a State current: one blocking-read loop per part, bursts of changes
 // coalesced into one delivery, a backoff with jitter after errors, and each new State
-// handed to a [Sink] as a fresh value:
+// handed to a [Sink]. States are not copied: a new State shares the parts that did not
+// change with the previous one, and every part is immutable.
 //
-//	src := peering.ConsulSources(client, "mesh-gateway")
+//	src, err := peering.NewConsulSources(api.DefaultConfig(), "mesh-gateway")
+//	if err != nil {
+//		return err
+//	}
 //	sink := peering.SinkFunc(func(ctx context.Context, s *peering.State) {
 //		push(builder.Set(s)) // builder is an xds.Builder
 //	})

@@ -30,8 +30,13 @@ func (v Version) IsZero() bool { return v == Version{} }
 // returns at once. Otherwise it may wait until the data differs from the data at after,
 // until a timeout of its own choosing (then it returns the same Version again), or until
 // ctx ends, as a Consul blocking query does; a source that cannot wait returns the zero
-// Version, and the [Watcher] polls it. Read returns fresh values: the caller may keep
-// and modify what it returns. It must be safe for concurrent use.
+// Version, and the [Watcher] polls it. It must be safe for concurrent use.
+//
+// What Read returns is immutable: a source may return the same values, or values that
+// share parts (slices, maps, pointers) with what it returned before, as the peerings
+// source of [NewConsulSources] returns the peerings that did not change, and it never
+// modifies a value once returned. The caller may keep the values but must not modify
+// them; it copies what it wants to change.
 type Source[T any] interface {
 	Read(ctx context.Context, after Version) (T, Version, error)
 }
@@ -46,9 +51,10 @@ func (f SourceFunc[T]) Read(ctx context.Context, after Version) (T, Version, err
 	return f(ctx, after)
 }
 
-// Sources are where each part of a [State] comes from. [ConsulSources] reads all of them
-// from a Consul agent; a host program may replace any of them, for example to take the
-// peerings from elsewhere.
+// Sources are where each part of a [State] comes from. [NewConsulSources] and
+// [ConsulSources] read all of them from a Consul agent; a host program may replace any
+// of them, for example to take the peerings from elsewhere. The values the sources
+// return, and the States built of them, are immutable and shared (see [Source]).
 type Sources struct {
 	// Datacenter gives State.Datacenter.
 	Datacenter Source[string]

@@ -1,0 +1,30 @@
+package peering
+
+// PeeringDecoder exposes the decoder of the peering list to the external tests.
+type PeeringDecoder struct{ d peeringDecoder }
+
+// Decode decodes an answer of GET /v1/peerings.
+func (p *PeeringDecoder) Decode(body []byte) ([]Peering, error) { return p.d.decode(body) }
+
+// Counts returns how many entries were decoded and reused so far.
+func (p *PeeringDecoder) Counts() (decoded, reused int) { return p.d.counts() }
+
+// DecodeCounts returns how many entries the peerings source of NewConsulSources decoded
+// and reused so far.
+func DecodeCounts(src Source[[]Peering]) (decoded, reused int) {
+	return src.(*consulPeerings).decoder.counts()
+}
+
+func (d *peeringDecoder) counts() (decoded, reused int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.decoded, d.reused
+}
+
+// CachedPeerings returns how many entries the peerings source of NewConsulSources holds.
+func CachedPeerings(src Source[[]Peering]) int {
+	d := src.(*consulPeerings).decoder
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.entries)
+}
