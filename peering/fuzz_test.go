@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/consul/api"
 
 	"github.com/peeringgw/peeringgw/peering"
 )
@@ -87,4 +91,84 @@ func FuzzDecodeState(f *testing.F) {
 			t.Fatalf("a written capture does not decode: %v", err)
 		}
 	})
+}
+
+// FuzzDecodePeerings checks that the decoder of the peering list never panics, that it
+// decodes exactly what encoding/json decodes, the way consul/api reads the list, and
+// that a malformed answer leaves its cache as it was.
+func FuzzDecodePeerings(f *testing.F) {
+	entry := `{"ID":"00000001-0000-4000-8000-000000000001","Name":"peer-1","State":"ACTIVE","PeerCAPems":["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"],` +
+		`"PeerServerName":"server.dc3.peering.td.consul","PeerServerAddresses":["10.0.1.1:8443"],` +
+		`"StreamStatus":{"ImportedServices":["api"],"ExportedServices":null,"LastHeartbeat":"2026-12-04T16:16:13.036421353Z","LastReceive":"2026-12-04T16:16:13.036421353Z","LastSend":"0001-01-01T00:00:00Z"},` +
+		`"CreateIndex":2,"ModifyIndex":2,"Remote":{"Partition":"","Datacenter":"dc3"}}`
+	for _, s := range []string{
+		"[" + entry + "]",
+		"[" + entry + "," + strings.Replace(entry, `"ModifyIndex":2`, `"ModifyIndex":3`, 1) + "]",
+		"[" + entry + "," + entry + "]",
+		`[{"ID":"a","Partition":"p","Name":"n","ModifyIndex":1,"modifyIndex":2,"Meta":{"k":"v"},"DeletedAt":"2026-01-01T00:00:00Z"}]`,
+		`[null, {"Name":"\u0070eer"}, {"Name":"x","ModifyIndex":18446744073709551615}]`,
+		`null`, `[]`, `[1]`, `{}`, ``, `[{"Name":"x"}] x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var wantList []*api.Peering
+		wantErr := json.Unmarshal(data, &wantList)
+		want := []peering.Peering{}
+		for _, p := range wantList {
+			if p != nil {
+				want = append(want, peering.Peering{Peering: *p})
+			}
+		}
+
+		var d peering.PeeringDecoder
+		got, err := d.Decode(data)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("got error %v, encoding/json's is %v", err, wantErr)
+		}
+		if err != nil {
+			if _, ok := errors.AsType[*peering.PeeringListError](err); !ok {
+				t.Fatalf("got error %T %v, want a *PeeringListError", err, err)
+			}
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v, encoding/json decodes %+v", got, want)
+		}
+		// Again, from the cache.
+		before, _ := d.Counts()
+		again, err := d.Decode(data)
+		if err != nil || !reflect.DeepEqual(again, want) {
+			t.Fatalf("got %+v, %v from the cache, want %+v", again, err, want)
+		}
+		after, _ := d.Counts()
+		warm := after - before // entries never reused: duplicates, names encoding/json folds
+		// A malformed answer leaves the cache as it was.
+		if _, err := d.Decode(append(bytes.Clone(data), '[')); err == nil {
+			t.Fatal("got no error for a malformed answer")
+		}
+		before, _ = d.Counts()
+		again, err = d.Decode(data)
+		if err != nil || !reflect.DeepEqual(again, want) {
+			t.Fatalf("got %+v, %v after a malformed answer, want %+v", again, err, want)
+		}
+		if after, _ := d.Counts(); after-before != warm {
+			t.Fatalf("got %d entries decoded after a malformed answer, want %d: the cache kept", after-before, warm)
+		}
+	})
+}
+
+// countDuplicates returns how many peerings share their identity with an earlier one:
+// the decoder decodes those on every answer.
+func countDuplicates(ps []peering.Peering) int {
+	seen := map[[3]string]bool{}
+	n := 0
+	for _, p := range ps {
+		k := [3]string{p.ID, p.Partition, p.Name}
+		if seen[k] {
+			n++
+		}
+		seen[k] = true
+	}
+	return n
 }

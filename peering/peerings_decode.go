@@ -184,14 +184,17 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 // place, which is all that changes when one peering does.
 func (d *peeringDecoder) list() []Peering {
 	var out []Peering
-	if len(d.order) == len(d.last) {
+	switch {
+	case len(d.order) == 0:
+		return []Peering{} // never nil: there are none
+	case len(d.order) == len(d.last):
 		out = slices.Clone(d.last)
 		for i, c := range d.order {
 			if c.pos != i {
 				out[i] = Peering{Peering: c.value}
 			}
 		}
-	} else {
+	default:
 		out = make([]Peering, len(d.order))
 		for i, c := range d.order {
 			out[i] = Peering{Peering: c.value}
