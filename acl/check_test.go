@@ -191,7 +191,7 @@ func TestCheckErrors(t *testing.T) {
 		opts    []Option
 		wantErr error
 	}{
-		{"syntax", "peering = ", EditionCE, nil, ErrSyntax},
+		{"syntax", "peering: read", EditionCE, nil, ErrSyntax},
 		{"invalid access", `peering = "reed"`, EditionCE, nil, ErrInvalidAccess},
 		{"unknown edition", `peering = "read"`, Edition(0), nil, ErrUnknownEdition},
 		{"empty gateway name", `peering = "read"`, EditionCE, []Option{WithGatewayName("")}, ErrInvalidArgument},

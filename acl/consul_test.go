@@ -1,9 +1,12 @@
 package acl
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -194,13 +197,60 @@ func TestConsulAcceptsRenderedPolicies(t *testing.T) {
 		require.ErrorAs(t, err, &se)
 		assert.Contains(t, se.Body, "Invalid peering policy")
 	})
-	t.Run("Consul ignores unknown rules that ParseHCL rejects", func(t *testing.T) {
+	t.Run("Consul ignores unknown rules, which ParseHCL accepts with a warning", func(t *testing.T) {
 		rules := "peerings = \"read\"\n"
 		_, _, err := client.ACL().PolicyCreate(&api.ACLPolicy{Name: "typo", Rules: rules}, nil)
 		require.NoError(t, err)
-		_, err = ParseHCL([]byte(rules), "typo")
-		require.ErrorIs(t, err, ErrUnknownRule)
+		var warnings []*ParseError
+		_, err = ParseHCL([]byte(rules), "typo", WithWarnings(&warnings))
+		require.NoError(t, err)
+		require.Len(t, warnings, 1)
+		require.ErrorIs(t, warnings[0], ErrUnknownRule)
 	})
+}
+
+// TestConsulCorpusVerdicts stores every policy of testdata/corpus in Consul CE 1.14.8
+// and checks that Consul accepts or rejects it as testdata/corpus/consul-1.14.8.txt
+// records, and that Parse agrees (TestCorpus checks the rules it reads).
+func TestConsulCorpusVerdicts(t *testing.T) {
+	_, client := startConsul(t)
+	f, err := os.Open(filepath.Join("testdata", "corpus", "consul-1.14.8.txt"))
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, "\t")
+		require.GreaterOrEqual(t, len(fields), 3, line)
+		file, accept := fields[0], fields[1] == "accept"
+		n++
+		t.Run(file, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("testdata", "corpus", file))
+			require.NoError(t, err)
+			_, _, err = client.ACL().PolicyCreate(&api.ACLPolicy{Name: fmt.Sprintf("corpus-%d", n), Rules: string(src)}, nil)
+			if accept {
+				require.NoError(t, err, "Consul rejected a policy the corpus says it accepts")
+			} else {
+				require.Error(t, err, "Consul accepted a policy the corpus says it rejects")
+			}
+			_, parseErr := Parse(src, file)
+			if !accept {
+				require.Error(t, parseErr, "Parse accepted a policy Consul rejects")
+				return
+			}
+			if parseErr != nil {
+				var pe *ParseError
+				require.ErrorAs(t, parseErr, &pe)
+				require.Regexp(t, `^(partition|namespace)`, pe.Rule, "Parse rejected a policy Consul accepts, outside an Enterprise block: %v", parseErr)
+			}
+		})
+	}
+	require.NoError(t, sc.Err())
+	require.NotZero(t, n)
 }
 
 // TestConsulEnforcesLikeCheck compares Check's CE verdicts with what Consul CE lets a

@@ -36,6 +36,31 @@
 //     prefix, longest prefix, deny first among duplicates, operator as the fallback for
 //     mesh and peering).
 //
+// # Parsing
+//
+// The parsers read policy text exactly as Consul does: with the HCL 1 grammar
+// (github.com/hashicorp/hcl v1.0.0, which reads JSON too) and the decoding and
+// validation rules of Consul's acl package. So they accept what Consul accepts, HCL 1's
+// leniency included: several attributes on one line (service "web" { policy = "read"
+// intentions = "read" }), commas between attributes, nested blocks on one line, rules
+// written as objects (service = { web = { policy = "read" } }), keywords in any case,
+// numbers where strings are expected, and repeated keys (the last value wins). They
+// reject what Consul rejects, with a [*ParseError] naming the line. The only difference
+// is deliberate: partition and namespace blocks, which Consul CE ignores, are read and
+// validated as Consul Enterprise documents them.
+//
+// What Consul accepts but ignores or overrides (a misspelt rule such as peerings =
+// "read", an attribute a rule does not have, a value set twice) is accepted too, as in
+// Consul, with a warning that [WithWarnings] collects and [Strict] turns into an
+// error. A misspelt rule grants nothing, so a tool that writes or reviews policies
+// should read the warnings.
+//
+// The tests hold the parsers to this: a corpus of policies from Consul's own tests and
+// documentation, each with the verdict of Consul 1.14.8, and a fuzz target, both
+// comparing every result with HCL 1's own decoder (hcl.Decode) into structures shaped
+// like Consul's. Rendering uses HCL 2's hclwrite; what it writes reads the same in
+// HCL 1 and HCL 2.
+//
 // See https://developer.hashicorp.com/consul/docs/security/acl/acl-rules for the rules
 // language and https://developer.hashicorp.com/consul/docs/security/acl/tokens/create/create-a-mesh-gateway-token
 // for the gateway recipe.

@@ -9,13 +9,16 @@ import (
 // Sentinel errors. Parse and validation errors wrap one of these, so callers can tell
 // the cases apart with errors.Is.
 var (
-	// ErrSyntax reports policy text that is not valid HCL or JSON.
+	// ErrSyntax reports policy text that HCL 1, the grammar Consul reads policies with,
+	// cannot read as HCL or JSON.
 	ErrSyntax = errors.New("acl: syntax error")
 	// ErrUnknownRule reports a rule keyword that Consul does not define at that place.
+	// Consul ignores such keys, so the parsers report them as warnings (see
+	// WithWarnings), or as errors with Strict.
 	ErrUnknownRule = errors.New("acl: unknown rule")
 	// ErrRuleShape reports a rule of the wrong shape: a block where a value is expected
-	// or the other way round, a block without exactly one label, or a value that is not
-	// a string.
+	// or the other way round, or a value that is neither a string nor a whole number.
+	// As a warning, it reports labels Consul ignores or a block without a label.
 	ErrRuleShape = errors.New("acl: wrong rule shape")
 	// ErrRuleNotAllowed reports a rule Consul defines but not at that place, such as
 	// mesh or peering inside a namespace block.
@@ -25,7 +28,8 @@ var (
 	ErrInvalidAccess = errors.New("acl: invalid access level")
 	// ErrMissingPolicy reports a named rule without its policy attribute.
 	ErrMissingPolicy = errors.New("acl: missing policy")
-	// ErrDuplicateRule reports a single-value rule set twice in one block.
+	// ErrDuplicateRule reports a single-value rule set twice in one block. Consul keeps
+	// the last value, so the parsers report it as a warning (see WithWarnings).
 	ErrDuplicateRule = errors.New("acl: duplicate rule")
 	// ErrNotHCLSafe reports a name or value that HCL cannot carry unchanged to Consul:
 	// hclwrite escapes "${" and "%{", which Consul's HCL parser reads literally. Such a

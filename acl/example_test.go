@@ -1,6 +1,7 @@
 package acl_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/peeringgw/peeringgw/acl"
@@ -101,6 +102,39 @@ func ExampleParse() {
 	fmt.Println(err)
 	// Output:
 	// acl: gateway.hcl:2: peering: invalid access level "reed": want read, write or deny
+}
+
+func ExampleWithWarnings() {
+	// Consul reads HCL 1: one-line blocks with several attributes are fine, and a
+	// misspelt rule is ignored, so it grants nothing.
+	src := `service "web" { policy = "read" intentions = "read" }
+peerings = "read"
+`
+	var warnings []*acl.ParseError
+	p, err := acl.Parse([]byte(src), "gateway.hcl", acl.WithWarnings(&warnings))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, w := range warnings {
+		fmt.Println("warning:", w, errors.Is(w, acl.ErrUnknownRule))
+	}
+	text, err := p.RenderCompactHCL()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(text))
+
+	_, err = acl.Parse([]byte(src), "gateway.hcl", acl.Strict())
+	fmt.Println("strict:", err)
+	// Output:
+	// warning: acl: gateway.hcl:2: peerings: unknown rule "peerings": Consul ignores this rule true
+	// service "web" {
+	//   policy     = "read"
+	//   intentions = "read"
+	// }
+	// strict: acl: gateway.hcl:2: peerings: unknown rule "peerings": Consul ignores this rule
 }
 
 func ExampleCheck() {

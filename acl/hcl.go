@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -108,73 +107,4 @@ func compactHCLItem(it item) hclwrite.Tokens {
 
 func newlineToken() *hclwrite.Token {
 	return &hclwrite.Token{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")}
-}
-
-// ParseHCL parses policy rules written in HCL, as Consul accepts them, into a Policy.
-// filename is used in error messages only.
-//
-// Keywords match case-insensitively and access levels are lower-cased, as in Consul.
-// Unlike Consul, which silently ignores keys it does not know, ParseHCL rejects them, as
-// a misspelt rule grants nothing.
-//
-// ParseHCL reads HCL 2 native syntax; Consul reads rules with HCL 1. The two agree on
-// the usual layout (one rule per line, blocks over several lines or with a single
-// attribute on one line), but HCL 1 also accepts several rules on one line inside
-// braces, such as service "web" { policy = "read" intentions = "read" } or nested
-// one-line blocks; ParseHCL rejects those with ErrSyntax. Put them on separate lines or
-// use the JSON form. Errors are *ParseError values (joined with
-// errors.Join when there are several) that name the rule and its line.
-func ParseHCL(src []byte, filename string) (*Policy, error) {
-	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, diagError(filename, diags)
-	}
-	body, ok := file.Body.(*hclsyntax.Body)
-	if !ok {
-		return nil, &ParseError{Filename: filename, Line: 1, Err: fmt.Errorf("%w: unexpected HCL body %T", ErrSyntax, file.Body)}
-	}
-	d := &decoder{filename: filename}
-	p := d.policy(hclItems(body))
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
-	}
-	return p, nil
-}
-
-// diagError converts HCL diagnostics to parse errors.
-func diagError(filename string, diags hcl.Diagnostics) error {
-	var errs []error
-	for _, diag := range diags {
-		if diag.Severity != hcl.DiagError {
-			continue
-		}
-		line := 0
-		if diag.Subject != nil {
-			line = diag.Subject.Start.Line
-		}
-		errs = append(errs, &ParseError{Filename: filename, Line: line, Err: fmt.Errorf("%w: %s; %s", ErrSyntax, diag.Summary, diag.Detail)})
-	}
-	return errors.Join(errs...)
-}
-
-// hclItems converts an HCL body to items, in source order.
-func hclItems(body *hclsyntax.Body) []item {
-	var items []item
-	for name, a := range body.Attributes {
-		it := item{kind: itemOther, name: strings.ToLower(name), line: a.SrcRange.Start.Line}
-		if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-			it.kind, it.value = itemString, v.AsString()
-		}
-		items = append(items, it)
-	}
-	for _, b := range body.Blocks {
-		items = append(items, item{
-			kind:   itemBlock,
-			name:   strings.ToLower(b.Type),
-			labels: b.Labels,
-			body:   hclItems(b.Body),
-			line:   b.TypeRange.Start.Line,
-		})
-	}
-	return items
 }

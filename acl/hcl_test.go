@@ -10,31 +10,53 @@ import (
 
 func TestParseHCLErrors(t *testing.T) {
 	runParseErrorCases(t, ParseHCL, []parseErrorCase{
-		{"not HCL", "peering = \n", ErrSyntax, 1, ""},
-		{"unclosed block", "mesh = \"write\"\nservice \"web\" {\n  policy = \"read\"\n", ErrSyntax, 2, ""},
-		{"two rules on one line", "service \"web\" { policy = \"read\" intentions = \"read\" }\n", ErrSyntax, 1, ""},
-		{"unknown top-level value", "mesh = \"write\"\npeerings = \"read\"\n", ErrUnknownRule, 2, "peerings"},
-		{"unknown block", "\n\nservices \"web\" {\n  policy = \"read\"\n}\n", ErrUnknownRule, 3, `services "web"`},
-		{"unknown attribute in rule", "service \"web\" {\n  policy = \"read\"\n  polcy = \"write\"\n}\n", ErrUnknownRule, 3, `service "web" > polcy`},
-		{"intentions outside service", "node \"n\" {\n  policy = \"read\"\n  intentions = \"read\"\n}\n", ErrUnknownRule, 3, `node "n" > intentions`},
+		{"not HCL", "peering: read\n", ErrSyntax, 1, ""},
+		{"missing value", "peering =\nmesh = \"write\"\n", ErrSyntax, 2, ""},
+		{"unclosed block", "mesh = \"write\"\nservice \"web\" {\n  policy = \"read\"\n", ErrSyntax, 4, ""},
 		{"invalid access", "mesh = \"write\"\n\npeering = \"reed\"\n", ErrInvalidAccess, 3, "peering"},
 		{"list outside key", "service_prefix \"\" {\n  policy = \"list\"\n}\n", ErrInvalidAccess, 2, `service_prefix "" > policy`},
 		{"invalid intentions", "service \"web\" {\n  policy = \"read\"\n  intentions = \"all\"\n}\n", ErrInvalidAccess, 3, `service "web" > intentions`},
 		{"invalid namespace policy", "namespace \"ns\" {\n  policy = \"owner\"\n}\n", ErrInvalidAccess, 2, `namespace "ns" > policy`},
+		{"number value", "operator = 1\n", ErrInvalidAccess, 1, "operator"},
+		{"interpolation is text", "operator = \"${x}\"\n", ErrInvalidAccess, 1, "operator"},
+		{"heredoc ends with a newline", "peering = <<EOF\nread\nEOF\n", ErrInvalidAccess, 1, "peering"},
+		{"float value", "operator = 1.5\n", ErrRuleShape, 1, "operator"},
+		{"bool value", "\noperator = true\n", ErrRuleShape, 2, "operator"},
+		{"object value", "peering = {}\n", ErrRuleShape, 1, "peering"},
 		{"value as block", "peering \"\" {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, `peering ""`},
 		{"block as value", "mesh = \"write\"\nservice = \"read\"\n", ErrRuleShape, 2, "service"},
-		{"number value", "operator = 1\n", ErrRuleShape, 1, "operator"},
-		{"interpolated value", "operator = \"${x}\"\n", ErrRuleShape, 1, "operator"},
-		{"block without label", "service {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, "service"},
-		{"block with two labels", "service \"a\" \"b\" {\n  policy = \"read\"\n}\n", ErrRuleShape, 1, `service "a" "b"`},
+		{"rule as a list", "service = [{ web = { policy = \"read\" } }]\n", ErrRuleShape, 1, "service"},
 		{"missing policy", "key_prefix \"app/\" {\n}\n", ErrMissingPolicy, 1, `key_prefix "app/"`},
+		{"empty policy", "\nkey \"app\" {\n  policy = \"\"\n}\n", ErrMissingPolicy, 2, `key "app"`},
+		{"two labels nest a block", "service \"a\" \"b\" {\n  policy = \"read\"\n}\n", ErrMissingPolicy, 1, `service "a"`},
+		{"body as a string", "service = { web = \"write\" }\n", ErrMissingPolicy, 1, `service "web"`},
 		{"mesh in namespace", "namespace_prefix \"\" {\n  mesh = \"write\"\n}\n", ErrRuleNotAllowed, 2, `namespace_prefix "" > mesh`},
 		{"peering in namespace", "partition \"p\" {\n  namespace \"n\" {\n    peering = \"read\"\n  }\n}\n", ErrRuleNotAllowed, 3, `partition "p" > namespace "n" > peering`},
-		{"nested partition", "partition \"a\" {\n  partition \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `partition "a" > partition "b"`},
-		{"namespace in namespace", "namespace \"a\" {\n  namespace_prefix \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `namespace "a" > namespace_prefix "b"`},
-		{"partition in namespace", "namespace \"a\" {\n  partition \"b\" {\n  }\n}\n", ErrRuleNotAllowed, 2, `namespace "a" > partition "b"`},
-		{"unknown rule in partition", "partition \"a\" {\n  meshes = \"write\"\n}\n", ErrUnknownRule, 2, `partition "a" > meshes`},
-		{"duplicate policy in JSON-like HCL body", "namespace \"a\" {\n  policy = \"read\"\n  policy = \"write\"\n}\n", ErrSyntax, 3, ""},
+		{"invalid access in partition", "partition \"p\" { peering = \"reed\" }\n", ErrInvalidAccess, 1, `partition "p" > peering`},
+	})
+}
+
+// TestParseHCLWarnings checks text Consul accepts but partly ignores or overrides: Parse
+// accepts it, reports a warning, and fails with Strict.
+func TestParseHCLWarnings(t *testing.T) {
+	runWarningCases(t, ParseHCL, []warningCase{
+		{"unknown rule", "mesh = \"write\"\npeerings = \"read\"\n", &Policy{Rules: Rules{Mesh: AccessWrite}}, ErrUnknownRule, 2, "peerings"},
+		{"unknown block", "\n\nservices \"web\" {\n  policy = \"read\"\n}\n", &Policy{}, ErrUnknownRule, 3, `services "web"`},
+		{"unknown attribute in rule", "service \"web\" {\n  policy = \"read\"\n  polcy = \"write\"\n}\n",
+			&Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessRead}}}}, ErrUnknownRule, 3, `service "web" > polcy`},
+		{"intentions outside service", "node \"n\" {\n  policy = \"read\"\n  intentions = \"read\"\n}\n",
+			&Policy{Rules: Rules{Nodes: []Rule{{Name: "n", Policy: AccessRead}}}}, ErrUnknownRule, 3, `node "n" > intentions`},
+		{"unknown rule in partition", "partition \"a\" {\n  meshes = \"write\"\n}\n", &Policy{Partitions: []PartitionRules{{Name: "a"}}}, ErrUnknownRule, 2, `partition "a" > meshes`},
+		{"value set twice", "peering = \"reed\"\npeering = \"read\"\n", &Policy{Rules: Rules{Peering: AccessRead}}, ErrDuplicateRule, 1, "peering"},
+		{"policy set twice", "namespace \"a\" {\n  policy = \"read\"\n  policy = \"write\"\n}\n",
+			&Policy{Namespaces: []NamespaceRules{{Name: "a", Policy: AccessWrite}}}, ErrDuplicateRule, 2, `namespace "a" > policy`},
+		{"three labels", "service \"a\" \"b\" \"c\" {\n  policy = \"read\"\n}\n",
+			&Policy{Rules: Rules{Services: []ServiceRule{{Name: "a", Policy: AccessRead}}}}, ErrRuleShape, 1, `service "a"`},
+		{"block without label", "service {\n  policy = \"read\"\n}\n",
+			&Policy{Rules: Rules{Services: []ServiceRule{{Name: "policy", Policy: AccessRead}}}}, ErrRuleShape, 2, `service "policy"`},
+		{"nested partition", "partition \"a\" {\n  partition \"b\" {\n  }\n}\n", &Policy{Partitions: []PartitionRules{{Name: "a"}}}, ErrRuleNotAllowed, 2, `partition "a" > partition "b"`},
+		{"namespace in namespace", "namespace \"a\" {\n  namespace_prefix \"b\" {\n  }\n}\n", &Policy{Namespaces: []NamespaceRules{{Name: "a"}}}, ErrRuleNotAllowed, 2, `namespace "a" > namespace_prefix "b"`},
+		{"partition in namespace", "namespace \"a\" {\n  partition \"b\" {\n  }\n}\n", &Policy{Namespaces: []NamespaceRules{{Name: "a"}}}, ErrRuleNotAllowed, 2, `namespace "a" > partition "b"`},
 	})
 }
 
@@ -47,7 +69,16 @@ func TestParseHCLCollectsEveryError(t *testing.T) {
 		require.ErrorAs(t, e, &pe)
 		lines = append(lines, pe.Line)
 	}
-	assert.Equal(t, []int{1, 5, 3}, lines, "got error lines %v, want attributes first, then blocks", lines)
+	assert.Equal(t, []int{1, 3}, lines, "got error lines %v, want both invalid levels in line order", lines)
+
+	_, err = ParseHCL([]byte(src), "p.hcl", Strict())
+	lines = nil
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var pe *ParseError
+		require.ErrorAs(t, e, &pe)
+		lines = append(lines, pe.Line)
+	}
+	assert.Equal(t, []int{1, 3, 5}, lines, "got error lines %v, want the unknown rule too with Strict", lines)
 }
 
 func TestParseHCLConsulSpellings(t *testing.T) {
@@ -65,6 +96,31 @@ func TestParseHCLConsulSpellings(t *testing.T) {
 			name: "comments and one-line blocks",
 			src:  "# gateway\n// peering\n/* all */ peering = \"read\"\nkey \"a\" { policy = \"list\" }\n",
 			want: &Policy{Rules: Rules{Peering: AccessRead, Keys: []Rule{{Name: "a", Policy: AccessList}}}},
+		},
+		{
+			name: "several attributes on one line, with or without commas",
+			src:  "service \"web\" { policy = \"read\" intentions = \"read\" }\nservice \"db\" { policy = \"write\", intentions = \"deny\" }\n",
+			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "db", Policy: AccessWrite, Intentions: AccessDeny}, {Name: "web", Policy: AccessRead, Intentions: AccessRead}}}},
+		},
+		{
+			name: "nested blocks on one line",
+			src:  `partition "default" { namespace "default" { service "gw" { policy = "write" } } }`,
+			want: &Policy{Partitions: []PartitionRules{{Name: "default", Namespaces: []NamespaceRules{{Name: "default", Rules: Rules{Services: []ServiceRule{{Name: "gw", Policy: AccessWrite}}}}}}}},
+		},
+		{
+			name: "rules as objects, after the blocks with the same keyword",
+			src:  "service = { \"web\" = { policy = \"read\" } }\nservice \"db\" { policy = \"deny\" }\nservice \"web\" { policy = \"write\" }\n",
+			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "db", Policy: AccessDeny}, {Name: "web", Policy: AccessWrite}, {Name: "web", Policy: AccessRead}}}},
+		},
+		{
+			name: "empty levels set nothing",
+			src:  "peering = \"\"\nservice \"web\" {\n  policy = \"read\"\n  intentions = \"\"\n}\n",
+			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessRead}}}},
+		},
+		{
+			name: "identifiers as labels, keywords folded as strings.EqualFold does",
+			src:  "service web { policy = \"read\" }\n\u017fession_prefix \"\" { policy = \"read\" }\n",
+			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessRead}}, SessionPrefixes: []Rule{{Name: "", Policy: AccessRead}}}},
 		},
 		{
 			name: "rules come back sorted, equal names in source order",
@@ -214,7 +270,7 @@ func TestRenderInvalidPolicy(t *testing.T) {
 func TestParseErrorFilename(t *testing.T) {
 	tests := []struct {
 		name  string
-		parse func([]byte, string) (*Policy, error)
+		parse func([]byte, string, ...ParseOption) (*Policy, error)
 		src   string
 	}{
 		{"hcl", ParseHCL, `peering = "x"`},

@@ -9,25 +9,32 @@ import (
 
 func TestParseJSONErrors(t *testing.T) {
 	runParseErrorCases(t, ParseJSON, []parseErrorCase{
-		{"not JSON", "{\n  \"peering\": \"read\",\n}\n", ErrSyntax, 3, ""},
-		{"truncated", "{\n  \"peering\": \"read\"\n", ErrSyntax, 3, ""},
-		{"trailing data", "{}\n{}\n", ErrSyntax, 2, ""},
-		{"not an object", "\n[\"peering\"]\n", ErrRuleShape, 2, ""},
-		{"unknown value", "{\n  \"mesh\": \"write\",\n  \"peerings\": \"read\"\n}", ErrUnknownRule, 3, "peerings"},
-		{"unknown block", "{\n  \"services\": {\n    \"web\": {\"policy\": \"read\"}\n  }\n}", ErrUnknownRule, 3, `services "web"`},
-		{"unknown attribute in rule", "{\"service\": {\"web\": {\n  \"policy\": \"read\",\n  \"polcy\": \"write\"\n}}}", ErrUnknownRule, 3, `service "web" > polcy`},
+		{"not an object", "\n[\"peering\"]\n", ErrSyntax, 2, ""},
+		{"bad character", "{\n  \"peering\": read\n}\n", ErrSyntax, 2, ""},
 		{"invalid access", "{\n\n  \"peering\": \"reed\"\n}", ErrInvalidAccess, 3, "peering"},
 		{"list outside key", "{\"node_prefix\": {\"\": {\n  \"policy\": \"list\"}}}", ErrInvalidAccess, 2, `node_prefix "" > policy`},
+		{"number value", "{\n  \"operator\": 1\n}", ErrInvalidAccess, 2, "operator"},
+		{"float value", "{\n  \"operator\": 1.5\n}", ErrRuleShape, 2, "operator"},
 		{"value as block", "{\n  \"peering\": {\"\": {\"policy\": \"read\"}}\n}", ErrRuleShape, 2, `peering ""`},
 		{"block as value", "{\n  \"service\": \"read\"\n}", ErrRuleShape, 2, "service"},
-		{"number value", "{\n  \"operator\": 1\n}", ErrRuleShape, 2, "operator"},
-		{"body not an object", "{\"service\": {\n  \"web\": \"write\"\n}}", ErrRuleShape, 2, `service "web"`},
-		{"list of strings", "{\"service\": [\n  \"web\"\n]}", ErrRuleShape, 2, "service"},
+		{"body not an object", "{\"service\": {\n  \"web\": \"write\"\n}}", ErrMissingPolicy, 2, `service "web"`},
 		{"missing policy", "{\"key\": {\n  \"app\": {}\n}}", ErrMissingPolicy, 2, `key "app"`},
-		{"duplicate value", "{\n  \"peering\": \"read\",\n  \"peering\": \"write\"\n}", ErrDuplicateRule, 3, "peering"},
-		{"duplicate policy", "{\"service\": {\"web\": {\n  \"policy\": \"read\",\n  \"Policy\": \"write\"}}}", ErrDuplicateRule, 3, `service "web" > policy`},
 		{"mesh in namespace", "{\"namespace\": {\"ns\": {\n  \"mesh\": \"write\"}}}", ErrRuleNotAllowed, 2, `namespace "ns" > mesh`},
-		{"nested partition", "{\"partition\": {\"a\": {\n  \"partition\": {\"b\": {}}}}}", ErrRuleNotAllowed, 2, `partition "a" > partition "b"`},
+	})
+}
+
+// TestParseJSONWarnings checks JSON Consul accepts but partly ignores or overrides.
+func TestParseJSONWarnings(t *testing.T) {
+	runWarningCases(t, ParseJSON, []warningCase{
+		{"unknown value", "{\n  \"mesh\": \"write\",\n  \"peerings\": \"read\"\n}", &Policy{Rules: Rules{Mesh: AccessWrite}}, ErrUnknownRule, 3, "peerings"},
+		{"unknown attribute in rule", "{\"service\": {\"web\": {\n  \"policy\": \"read\",\n  \"polcy\": \"write\"\n}}}",
+			&Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessRead}}}}, ErrUnknownRule, 3, `service "web" > polcy`},
+		{"value set twice", "{\n  \"peering\": \"read\",\n  \"peering\": \"write\"\n}", &Policy{Rules: Rules{Peering: AccessWrite}}, ErrDuplicateRule, 2, "peering"},
+		{"policy set twice", "{\"service\": {\"web\": {\n  \"policy\": \"read\",\n  \"Policy\": \"write\"}}}",
+			&Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessWrite}}}}, ErrDuplicateRule, 2, `service "web" > policy`},
+		{"nested partition", "{\"partition\": {\"a\": {\n  \"partition\": {\"b\": {}}}}}", &Policy{Partitions: []PartitionRules{{Name: "a"}}}, ErrRuleNotAllowed, 2, `partition "a" > partition "b"`},
+		{"trailing data", "{\"peering\": \"read\"}\n{\"mesh\": \"write\"}\n", &Policy{Rules: Rules{Peering: AccessRead}}, ErrSyntax, 2, ""},
+		{"missing comma", "{\n  \"peering\": \"read\"\n  \"mesh\": \"write\"\n}\n", &Policy{Rules: Rules{Peering: AccessRead}}, ErrSyntax, 3, ""},
 	})
 }
 
@@ -79,6 +86,30 @@ func TestParseJSONConsulForms(t *testing.T) {
 			name: "repeated labels keep their order",
 			src:  `{"service": {"web": [{"policy": "write", "intentions": "deny"}, {"policy": "write"}]}}`,
 			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessWrite, Intentions: AccessDeny}, {Name: "web", Policy: AccessWrite}}}},
+		},
+		{
+			name: "a trailing comma and a missing brace, which HCL 1 allows",
+			src:  "{\n  \"peering\": \"read\",\n",
+			want: &Policy{Rules: Rules{Peering: AccessRead}},
+		},
+		{
+			name: "null is no rule",
+			src:  `{"peering": null, "service": {"web": {"policy": "read", "intentions": null}}}`,
+			want: &Policy{Rules: Rules{Services: []ServiceRule{{Name: "web", Policy: AccessRead}}}},
+		},
+		{
+			name: "Enterprise blocks whose bodies hold only blocks, which HCL 1 splits",
+			src:  `{"partition": {"default": {"namespace": {"default": {"service": {"gw": {"policy": "write"}}}}, "namespace_prefix": {"": {"node_prefix": {"": {"policy": "read"}}}}}}}`,
+			want: &Policy{Partitions: []PartitionRules{{
+				Name:              "default",
+				Namespaces:        []NamespaceRules{{Name: "default", Rules: Rules{Services: []ServiceRule{{Name: "gw", Policy: AccessWrite}}}}},
+				NamespacePrefixes: []NamespaceRules{{Name: "", Rules: Rules{NodePrefixes: []Rule{{Name: "", Policy: AccessRead}}}}},
+			}}},
+		},
+		{
+			name: "two bodies of one partition stay two blocks",
+			src:  `{"partition": {"p": [{"mesh": "write"}, {"peering": "read"}]}}`,
+			want: &Policy{Partitions: []PartitionRules{{Name: "p", Rules: Rules{Mesh: AccessWrite}}, {Name: "p", Rules: Rules{Peering: AccessRead}}}},
 		},
 		{
 			name: "empty objects",

@@ -2,7 +2,6 @@ package acl
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 )
 
@@ -12,22 +11,18 @@ type itemKind int
 const (
 	// itemString is an attribute with a string value.
 	itemString itemKind = iota
-	// itemOther is an attribute or block body of a shape no rule has (a number, a list
-	// of strings, a label whose body is not an object, ...).
-	itemOther
 	// itemBlock is a block with labels and a body.
 	itemBlock
 )
 
-// item is one attribute or block of policy text, independent of HCL or JSON. The
-// renderers write items and the parsers read them, so both syntaxes share one grammar.
+// item is one attribute or block of policy text, independent of HCL or JSON: both
+// renderers write the same items.
 type item struct {
 	kind   itemKind
 	name   string
 	labels []string
 	value  string
 	body   []item
-	line   int
 }
 
 // keywordOrder is the rendering order of attributes and then of block keywords.
@@ -137,176 +132,4 @@ func attr(name string, a Access) item {
 
 func block(name, label string, body []item) item {
 	return item{kind: itemBlock, name: name, labels: []string{label}, body: body}
-}
-
-// decoder builds a Policy from items and collects every error as a *ParseError.
-type decoder struct {
-	filename string
-	errs     []error
-}
-
-func (d *decoder) fail(it item, path string, err error) {
-	d.errs = append(d.errs, &ParseError{Filename: d.filename, Line: it.line, Rule: path, Err: err})
-}
-
-// policy decodes the items of a whole policy.
-func (d *decoder) policy(items []item) *Policy {
-	sortItems(items)
-	p := &Policy{}
-	for _, it := range items {
-		switch it.name {
-		case kwPartition, kwPartitionPrefix:
-			if label, body, ok := d.block(it, ""); ok {
-				part := d.partition(label, body, rulePath("", it.name, label))
-				if it.name == kwPartition {
-					p.Partitions = append(p.Partitions, part)
-				} else {
-					p.PartitionPrefixes = append(p.PartitionPrefixes, part)
-				}
-			}
-		case kwNamespace, kwNamespacePrefix:
-			d.namespaceItem(it, "", &p.Namespaces, &p.NamespacePrefixes)
-		default:
-			d.rule(it, "", false, &p.Rules)
-		}
-	}
-	return p
-}
-
-func (d *decoder) partition(name string, body []item, path string) PartitionRules {
-	pr := PartitionRules{Name: name}
-	for _, it := range body {
-		switch it.name {
-		case kwNamespace, kwNamespacePrefix:
-			d.namespaceItem(it, path, &pr.Namespaces, &pr.NamespacePrefixes)
-		case kwPartition, kwPartitionPrefix:
-			d.fail(it, rulePath(path, it.name, it.labels...), fmt.Errorf("%w: partitions cannot be nested", ErrRuleNotAllowed))
-		default:
-			d.rule(it, path, false, &pr.Rules)
-		}
-	}
-	return pr
-}
-
-func (d *decoder) namespaceItem(it item, parent string, exact, prefixes *[]NamespaceRules) {
-	label, body, ok := d.block(it, parent)
-	if !ok {
-		return
-	}
-	path := rulePath(parent, it.name, label)
-	ns := NamespaceRules{Name: label}
-	for _, in := range body {
-		switch in.name {
-		case kwPolicy:
-			if d.duplicate(in, path, ns.Policy) {
-				continue
-			}
-			ns.Policy = d.access(in, path, false)
-		case kwNamespace, kwNamespacePrefix, kwPartition, kwPartitionPrefix:
-			d.fail(in, rulePath(path, in.name, in.labels...), fmt.Errorf("%w: %s cannot be nested in a namespace", ErrRuleNotAllowed, in.name))
-		default:
-			d.rule(in, path, true, &ns.Rules)
-		}
-	}
-	if it.name == kwNamespace {
-		*exact = append(*exact, ns)
-	} else {
-		*prefixes = append(*prefixes, ns)
-	}
-}
-
-// rule decodes a single-value or named rule into r, or reports it as unknown.
-func (d *decoder) rule(it item, parent string, inNamespace bool, r *Rules) {
-	for _, vk := range valueKinds {
-		if vk.keyword != it.name {
-			continue
-		}
-		path := rulePath(parent, it.name)
-		if inNamespace && vk.partitionLevel {
-			d.fail(it, path, fmt.Errorf("%w: %s is partition-level and cannot be nested in a namespace", ErrRuleNotAllowed, it.name))
-			return
-		}
-		field := vk.field(r)
-		if d.duplicate(it, parent, *field) {
-			return
-		}
-		*field = d.access(it, parent, false)
-		return
-	}
-	for _, nk := range namedKinds {
-		if nk.keyword == it.name {
-			d.named(it, parent, nk, r)
-			return
-		}
-	}
-	d.fail(it, rulePath(parent, it.name, it.labels...), fmt.Errorf("%w %q", ErrUnknownRule, it.name))
-}
-
-// named decodes a named rule block such as service "web" { policy = "read" }.
-func (d *decoder) named(it item, parent string, nk namedKind, r *Rules) {
-	label, body, ok := d.block(it, parent)
-	if !ok {
-		return
-	}
-	path := rulePath(parent, it.name, label)
-	var policy, intentions Access
-	hasPolicy := false
-	for _, in := range body {
-		switch {
-		case in.name == kwPolicy:
-			if d.duplicate(in, path, policy) {
-				continue
-			}
-			hasPolicy = true
-			policy = d.access(in, path, nk.allowList)
-		case in.name == kwIntentions && nk.service != nil:
-			if d.duplicate(in, path, intentions) {
-				continue
-			}
-			intentions = d.access(in, path, false)
-		default:
-			d.fail(in, rulePath(path, in.name, in.labels...), fmt.Errorf("%w %q", ErrUnknownRule, in.name))
-		}
-	}
-	if !hasPolicy {
-		d.fail(it, path, ErrMissingPolicy)
-		return
-	}
-	if nk.plain != nil {
-		*nk.plain(r) = append(*nk.plain(r), Rule{Name: label, Policy: policy})
-		return
-	}
-	*nk.service(r) = append(*nk.service(r), ServiceRule{Name: label, Policy: policy, Intentions: intentions})
-}
-
-// block checks that it is a block with exactly one label.
-func (d *decoder) block(it item, parent string) (string, []item, bool) {
-	if it.kind != itemBlock || len(it.labels) != 1 {
-		d.fail(it, rulePath(parent, it.name, it.labels...), fmt.Errorf("%w: want a block with one label: %s \"<name>\" { ... }", ErrRuleShape, it.name))
-		return "", nil, false
-	}
-	return it.labels[0], it.body, true
-}
-
-// access decodes a string attribute holding an access level; it returns AccessUnset
-// after reporting an error.
-func (d *decoder) access(it item, parent string, allowList bool) Access {
-	if it.kind != itemString {
-		d.fail(it, rulePath(parent, it.name, it.labels...), fmt.Errorf("%w: want a literal string: %s = \"<access>\"", ErrRuleShape, it.name))
-		return AccessUnset
-	}
-	a, err := parseAccess(it.value, allowList)
-	if err != nil {
-		d.fail(it, rulePath(parent, it.name), err)
-	}
-	return a
-}
-
-// duplicate reports, and returns true for, a single-value rule that is already set.
-func (d *decoder) duplicate(it item, parent string, current Access) bool {
-	if current == AccessUnset {
-		return false
-	}
-	d.fail(it, rulePath(parent, it.name), fmt.Errorf("%w: %s is already set", ErrDuplicateRule, it.name))
-	return true
 }

@@ -11,7 +11,7 @@ import (
 var renderers = []struct {
 	suffix string
 	render func(*Policy) ([]byte, error)
-	parse  func([]byte, string) (*Policy, error)
+	parse  func([]byte, string, ...ParseOption) (*Policy, error)
 }{
 	{".hcl", (*Policy).RenderHCL, ParseHCL},
 	{".json", (*Policy).RenderJSON, ParseJSON},
@@ -57,12 +57,41 @@ type parseErrorCase struct {
 	wantRule string
 }
 
-func runParseErrorCases(t *testing.T, parse func([]byte, string) (*Policy, error), cases []parseErrorCase) {
+func runParseErrorCases(t *testing.T, parse func([]byte, string, ...ParseOption) (*Policy, error), cases []parseErrorCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := parse([]byte(tt.src), "gw")
 			assert.Nil(t, p)
+			assertParseError(t, err, tt.wantErr, tt.wantLine, tt.wantRule)
+		})
+	}
+}
+
+// warningCase is policy text a parser accepts, as Consul does, with one warning.
+type warningCase struct {
+	name     string
+	src      string
+	want     *Policy
+	wantErr  error
+	wantLine int
+	wantRule string
+}
+
+// runWarningCases checks that parse accepts each text with the policy and the warning
+// given, and that Strict turns the warning into the error.
+func runWarningCases(t *testing.T, parse func([]byte, string, ...ParseOption) (*Policy, error), cases []warningCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			var warnings []*ParseError
+			got, err := parse([]byte(tt.src), "gw", WithWarnings(&warnings))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			require.Len(t, warnings, 1, "got warnings %v, want one", warnings)
+			assertParseError(t, warnings[0], tt.wantErr, tt.wantLine, tt.wantRule)
+
+			_, err = parse([]byte(tt.src), "gw", Strict())
 			assertParseError(t, err, tt.wantErr, tt.wantLine, tt.wantRule)
 		})
 	}

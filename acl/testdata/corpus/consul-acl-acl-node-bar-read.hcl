@@ -1,0 +1,1 @@
+node "bar" { policy = "read" }

@@ -1,0 +1,1 @@
+service "bar" { policy = "read" }

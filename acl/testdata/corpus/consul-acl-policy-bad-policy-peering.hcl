@@ -1,0 +1,1 @@
+peering = "nope"

@@ -1,0 +1,1 @@
+query_prefix "foo" { policy = "nope" }

@@ -1,0 +1,1 @@
+service "foo" { policy = "nope" }

@@ -1,0 +1,1 @@
+session_prefix "foo" { policy = "nope" }

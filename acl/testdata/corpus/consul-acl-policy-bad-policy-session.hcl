@@ -1,0 +1,1 @@
+session "foo" { policy = "nope" }

@@ -1,0 +1,1 @@
+node_prefix "Node" { policy = "write" }

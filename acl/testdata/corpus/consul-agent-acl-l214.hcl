@@ -1,0 +1,1 @@
+service_prefix "service" { policy = "read" }

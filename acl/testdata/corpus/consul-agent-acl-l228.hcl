@@ -1,0 +1,1 @@
+service_prefix "other" { policy = "write" }

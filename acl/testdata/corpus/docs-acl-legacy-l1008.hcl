@@ -1,0 +1,9 @@
+service "" {
+  policy = "read"
+}
+service "app" {
+  policy = "write"
+}
+service "admin" {
+  policy = "deny"
+}

@@ -1,0 +1,9 @@
+session "" {
+  policy = "read"
+}
+session "app" {
+  policy = "write"
+}
+session "admin" {
+  policy = "deny"
+}

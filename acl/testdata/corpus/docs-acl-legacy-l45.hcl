@@ -1,0 +1,3 @@
+node "foo" { policy = "write" }
+service "foo" { policy = "write" }
+key "foo" { policy = "write" }

@@ -1,0 +1,9 @@
+agent "" {
+  policy = "read"
+}
+agent "foo" {
+  policy = "write"
+}
+agent "bar" {
+  policy = "deny"
+}

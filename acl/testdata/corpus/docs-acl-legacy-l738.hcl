@@ -1,0 +1,6 @@
+event "" {
+  policy = "read"
+}
+event "deploy" {
+  policy = "write"
+}

@@ -1,0 +1,9 @@
+key "" {
+  policy = "read"
+}
+key "foo" {
+  policy = "write"
+}
+key "bar" {
+  policy = "deny"
+}

@@ -1,0 +1,11 @@
+key "" {
+  policy = "deny"
+}
+
+key "bar" {
+  policy = "list"
+}
+
+key "baz" {
+  policy = "read"
+}

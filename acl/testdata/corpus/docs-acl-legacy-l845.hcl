@@ -1,0 +1,9 @@
+node "" {
+  policy = "read"
+}
+node "app" {
+  policy = "write"
+}
+node "admin" {
+  policy = "deny"
+}

@@ -1,0 +1,6 @@
+query "" {
+  policy = "read"
+}
+query "foo" {
+  policy = "write"
+}

@@ -1,0 +1,15 @@
+# Allow the service and its sidecar proxy to register into the catalog.
+service "db" {
+	policy = "write"
+}
+service "db-sidecar-proxy" {
+	policy = "write"
+}
+
+# Allow for any potential upstreams to be resolved.
+service_prefix "" {
+    policy = "read"
+}
+node_prefix "" {
+    policy = "read"
+}

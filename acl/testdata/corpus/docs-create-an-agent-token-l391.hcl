@@ -1,0 +1,8 @@
+acl = {
+  enabled = true
+  tokens = {
+    agent = "<token>"
+    ...
+  }
+  ...
+}

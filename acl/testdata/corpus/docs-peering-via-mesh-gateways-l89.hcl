@@ -1,0 +1,3 @@
+partition_prefix "" {
+	peering = "read"
+}

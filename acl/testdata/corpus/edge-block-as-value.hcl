@@ -1,0 +1,2 @@
+mesh = "write"
+service = "read"

@@ -1,0 +1,3 @@
+service "a" "b" "c" {
+  policy = "read"
+}

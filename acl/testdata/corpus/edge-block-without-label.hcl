@@ -1,0 +1,3 @@
+service {
+  policy = "read"
+}

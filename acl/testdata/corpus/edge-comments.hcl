@@ -1,0 +1,5 @@
+# hash
+// slashes
+/* block
+   comment */ peering = "read" # trailing
+key "a" { policy = "list" } // trailing

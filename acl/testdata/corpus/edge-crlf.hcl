@@ -1,0 +1,4 @@
+mesh = "write"
+service "gw" {
+  policy = "write"
+}

@@ -1,0 +1,6 @@
+acl = ""
+peering = ""
+service "web" {
+  policy = "read"
+  intentions = ""
+}

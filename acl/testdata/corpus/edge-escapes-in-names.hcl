@@ -1,0 +1,2 @@
+service "a\tb\u00e9" { policy = "read" }
+node "\"quoted\"" { policy = "read" }

@@ -1,0 +1,5 @@
+service "web" {
+  policy = "read"
+  intentions = <<EOF
+EOF
+}

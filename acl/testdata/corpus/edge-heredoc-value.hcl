@@ -1,0 +1,3 @@
+peering = <<EOF
+read
+EOF

@@ -1,0 +1,2 @@
+service web { policy = "read" }
+key_prefix app-config.v1 { policy = "list" }

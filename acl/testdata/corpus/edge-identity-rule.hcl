@@ -1,0 +1,3 @@
+identity "web" {
+  policy = "write"
+}

@@ -1,0 +1,4 @@
+node "n" {
+  policy = "read"
+  intentions = "read"
+}

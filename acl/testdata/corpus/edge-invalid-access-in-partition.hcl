@@ -1,0 +1,3 @@
+partition "p" {
+  peering = "reed"
+}

@@ -1,0 +1,2 @@
+key "a" { policy = "list" }
+key_prefix "" { policy = "list" }

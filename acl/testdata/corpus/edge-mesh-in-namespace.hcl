@@ -1,0 +1,3 @@
+namespace_prefix "" {
+  mesh = "write"
+}

@@ -1,0 +1,2 @@
+key_prefix "app/" {
+}

@@ -1,0 +1,2 @@
+mesh = "write"
+peering =

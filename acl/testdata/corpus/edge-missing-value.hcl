@@ -1,0 +1,2 @@
+peering =
+mesh = "write"

@@ -1,0 +1,4 @@
+namespace "a" {
+  namespace "b" {
+  }
+}

@@ -1,0 +1,4 @@
+namespace "ns" {
+  policy = "write"
+  service_prefix "" { policy = "read" }
+}

@@ -1,0 +1,1 @@
+partition "default" { namespace "default" { service "gw" { policy = "write" } } }

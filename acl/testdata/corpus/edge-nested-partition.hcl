@@ -1,0 +1,5 @@
+partition "a" {
+  partition "b" {
+    peering = "read"
+  }
+}

@@ -1,0 +1,2 @@
+peering = "read"
+partition_prefix "" { peering = "read" }

@@ -1,0 +1,3 @@
+service "a" { policy = "read" }
+service = { b = { policy = "write" } }
+service "c" { policy = "deny" }

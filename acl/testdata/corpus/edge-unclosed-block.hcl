@@ -1,0 +1,3 @@
+mesh = "write"
+service "web" {
+  policy = "read"

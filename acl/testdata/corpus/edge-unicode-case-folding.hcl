@@ -1,0 +1,2 @@
+ſervice "web" { policy = "read" }
+Key_prefix "" { policy = "read" }

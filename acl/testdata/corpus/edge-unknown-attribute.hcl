@@ -1,0 +1,4 @@
+service "web" {
+  policy = "read"
+  polcy = "write"
+}

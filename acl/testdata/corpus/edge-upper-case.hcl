@@ -1,0 +1,5 @@
+PEERING = "READ"
+Service "Web" {
+  Policy = "Write"
+  Intentions = "DENY"
+}

@@ -1,0 +1,2 @@
+peering = "reed"
+peering = "read"
