@@ -40,7 +40,7 @@ type serveProc struct {
 
 // startServe starts "peergw serve" with JSON logs on free ports, and waits until both
 // servers listen. The process is stopped when the test ends.
-func startServe(t *testing.T, env []string, args ...string) *serveProc {
+func startServe(t testing.TB, env []string, args ...string) *serveProc {
 	t.Helper()
 	base := []string{"serve", "-listen", "127.0.0.1:0", "-health-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "debug"}
 	cmd := exec.Command(binary, append(base, args...)...)
@@ -93,7 +93,7 @@ func (p *serveProc) logText() string {
 }
 
 // signal sends sig unless the process has exited.
-func (p *serveProc) signal(t *testing.T, sig syscall.Signal) {
+func (p *serveProc) signal(t testing.TB, sig syscall.Signal) {
 	select {
 	case <-p.done:
 	default:
@@ -147,7 +147,7 @@ func (p *serveProc) healthIs(t *testing.T, code int, want string) bool {
 }
 
 // dialXDS connects to the serve's xDS server.
-func (p *serveProc) dialXDS(t *testing.T) *grpc.ClientConn {
+func (p *serveProc) dialXDS(t testing.TB) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(p.xdsAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
@@ -159,7 +159,7 @@ func (p *serveProc) dialXDS(t *testing.T) *grpc.ClientConn {
 type received map[string]map[string]*discoveryv3.Resource
 
 // recvUntil applies responses until done holds.
-func recvUntil(t *testing.T, c *xdsclient.Client, got received, done func(received) bool) {
+func recvUntil(t testing.TB, c *xdsclient.Client, got received, done func(received) bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for !done(got) {
