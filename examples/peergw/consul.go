@@ -58,6 +58,7 @@ func (f *consulFlags) config() *api.Config {
 // consulConn is a client and the address it talks to, for messages.
 type consulConn struct {
 	client *api.Client
+	cfg    *api.Config // settled by api.NewClient
 	addr   string
 }
 
@@ -73,7 +74,7 @@ func newConsulConn(cfg *api.Config) (*consulConn, error) {
 		return nil, fmt.Errorf("consul client for %s: %w", cfg.Address, err)
 	}
 	// api.NewClient has moved a scheme prefix of the address into cfg.Scheme.
-	return &consulConn{client: client, addr: cfg.Scheme + "://" + cfg.Address}, nil
+	return &consulConn{client: client, cfg: cfg, addr: cfg.Scheme + "://" + cfg.Address}, nil
 }
 
 // explain adds to err what the user needs: the address Consul could not be reached at.

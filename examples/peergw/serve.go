@@ -133,7 +133,12 @@ func newControlPlane(conn *consulConn, cfg serveConfig, log *slog.Logger) (*cont
 	cp.xds = xds.NewServer(streamCtx, xds.WithCallbacks(cp.metrics.callbacks()))
 	gateways := make([]xds.Gateway, len(cfg.ids))
 	for i, id := range cfg.ids {
-		gateways[i] = xds.Gateway{ID: id, Sources: peering.ConsulSources(conn.client, id)}
+		sources, err := peering.NewConsulSources(conn.cfg, id)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		gateways[i] = xds.Gateway{ID: id, Sources: sources}
 	}
 	loop, err := xds.NewLoop(cp.xds, gateways, xds.WithObserver(cp),
 		xds.WithWatchOptions(peering.WithBackoff(500*time.Millisecond, cfg.retryMax)))

@@ -60,14 +60,17 @@ type ControlPlane struct {
 }
 
 // StartControlPlane starts the control plane of the gateway with service ID gatewayID
-// registered with the agent behind client, and stops it when the test ends. The client's
+// registered with the agent that cfg describes, and stops it when the test ends. cfg's
 // token is the gateway's.
-func StartControlPlane(t testing.TB, client *api.Client, gatewayID string) *ControlPlane {
+func StartControlPlane(t testing.TB, cfg *api.Config, gatewayID string) *ControlPlane {
 	t.Helper()
+	sources, err := peering.NewConsulSources(cfg, gatewayID, peering.WithWaitTime(watchWait))
+	if err != nil {
+		t.Fatalf("e2e: sources of gateway %s: %v", gatewayID, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx)}
-	loop, err := xds.NewLoop(cp.Server,
-		[]xds.Gateway{{ID: gatewayID, Sources: peering.ConsulSources(client, gatewayID, peering.WithWaitTime(watchWait))}},
+	loop, err := xds.NewLoop(cp.Server, []xds.Gateway{{ID: gatewayID, Sources: sources}},
 		xds.WithObserver(xds.ObserverFuncs{OnServed: cp.served, OnReadFailed: cp.readFailed}),
 		xds.WithWatchOptions(
 			peering.WithQuietPeriod(watchQuiet),

@@ -142,7 +142,7 @@ func TestEndToEndWithoutDataPlanes(t *testing.T) {
 // holds the accept side's cluster with its server.
 func serve(t *testing.T, dc *meshCluster) (*e2e.ControlPlane, *dataplane.DataPlane) {
 	t.Helper()
-	cp := e2e.StartControlPlane(t, dc.client, dc.gatewayID)
+	cp := e2e.StartControlPlane(t, dc.agent.Config(dc.agent.ManagementToken), dc.gatewayID)
 	dp := cp.StartDataPlane(t)
 	t.Cleanup(func() { assert.NoError(t, cp.ApplyErr(), "got errors serving gateway %s", dc.gatewayID) })
 	waitStat(t, dp, "listener_manager.total_listeners_active", dataplane.Equal(2))

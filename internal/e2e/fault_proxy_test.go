@@ -98,12 +98,10 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	env.proxy, err = faultproxy.New(dc1.HTTPAddr, faultproxy.HTTP())
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, env.proxy.Close()) })
-	client, err := api.NewClient(&api.Config{
+	env.cp = e2e.StartControlPlane(t, &api.Config{
 		Address: env.proxy.Addr(), Scheme: "http", Datacenter: "dc1", Token: env.secret,
 		HttpClient: &http.Client{Timeout: faultClientTimeout},
-	})
-	require.NoError(t, err)
-	env.cp = e2e.StartControlPlane(t, client, env.gwID)
+	}, env.gwID)
 	env.dp = env.cp.StartDataPlane(t)
 	t.Cleanup(func() {
 		assert.NoError(t, env.cp.ApplyErr(), "got errors serving the gateway")

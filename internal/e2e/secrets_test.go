@@ -158,7 +158,7 @@ func newSecretsEnv(t *testing.T) *secretsEnv {
 // and a data plane, and waits until the data plane holds the accept side.
 func serveWithToken(t *testing.T, dc *meshCluster, token string) *e2e.ControlPlane {
 	t.Helper()
-	cp := e2e.StartControlPlane(t, dc.agent.ClientWithToken(token), dc.gatewayID)
+	cp := e2e.StartControlPlane(t, dc.agent.Config(token), dc.gatewayID)
 	dp := cp.StartDataPlane(t)
 	waitStat(t, dp, "listener_manager.total_listeners_active", dataplane.Equal(2))
 	waitStat(t, dp, "cluster."+dc.serverName+".membership_total", dataplane.Equal(1))
@@ -292,11 +292,13 @@ func (env *secretsEnv) collectBadTokens(t *testing.T) {
 
 	bogus := uuid(t)
 	env.secrets = append(env.secrets, e2e.Secret{Name: "unknown ACL token", Value: bogus})
-	live := env.dc1.agent.ClientWithToken(bogus)
-	dead, err := api.NewClient(&api.Config{Address: "127.0.0.1:1", Token: bogus})
-	require.NoError(t, err)
-	for name, c := range map[string]*api.Client{"live": live, "unreachable": dead} {
-		_, err := peering.ReadState(ctx, c, env.dc1.gatewayID)
+	for name, cfg := range map[string]*api.Config{
+		"live":        env.dc1.agent.Config(bogus),
+		"unreachable": {Address: "127.0.0.1:1", Token: bogus},
+	} {
+		c, err := api.NewClient(cfg)
+		require.NoError(t, err)
+		_, err = peering.ReadState(ctx, c, env.dc1.gatewayID)
 		env.addErrors("ReadState error, unknown token, "+name, err)
 		_, err = meshconfig.Apply(ctx, c, true)
 		env.addErrors("meshconfig.Apply error, unknown token, "+name, err)
@@ -311,7 +313,7 @@ func (env *secretsEnv) collectBadTokens(t *testing.T) {
 		_, err = peering.GenerateToken(ctx, c, api.PeeringGenerateTokenRequest{PeerName: "bogus"})
 		env.addErrors("peering.GenerateToken error, unknown token, "+name, err)
 
-		cp := e2e.StartControlPlane(t, c, env.dc1.gatewayID)
+		cp := e2e.StartControlPlane(t, cfg, env.dc1.gatewayID)
 		e2e.Eventually(t, e2e.PeeringTimeout, func() error {
 			if n := len(cp.ReadErrors()); n < faultErrors {
 				return fmt.Errorf("got %d read errors with an unknown token, want at least %d", n, faultErrors)

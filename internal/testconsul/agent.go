@@ -181,20 +181,26 @@ func (a *Agent) Client() *api.Client {
 // when CONSUL_HTTP_TOKEN equals token; ClientWithToken panics if that file cannot be
 // read.)
 func (a *Agent) ClientWithToken(token string) *api.Client {
+	c, err := api.NewClient(a.Config(token))
+	if err != nil {
+		panic(fmt.Sprintf("testconsul: client of agent %s/%s: %v", a.Datacenter, a.NodeName, err))
+	}
+	return c
+}
+
+// Config returns the configuration of a client of the agent's HTTP API that sends
+// token, or the anonymous token when token is empty (see [Agent.ClientWithToken]).
+func (a *Agent) Config(token string) *api.Config {
 	if token == "" {
 		token = anonymousSecret
 	}
-	c, err := api.NewClient(&api.Config{
+	return &api.Config{
 		Address:    a.HTTPAddr,
 		Scheme:     "http",
 		Datacenter: a.Datacenter,
 		Token:      token,
 		HttpClient: &http.Client{Timeout: requestTimeout},
-	})
-	if err != nil {
-		panic(fmt.Sprintf("testconsul: client of agent %s/%s: %v", a.Datacenter, a.NodeName, err))
 	}
-	return c
 }
 
 // anonymousSecret is the secret of Consul's anonymous token. Sending it keeps an
