@@ -3,7 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"maps"
-	"slices"
 	"testing"
 
 	"github.com/hashicorp/consul/api"
@@ -23,8 +22,11 @@ func skipShort(t *testing.T) {
 // consulRegistrations are registrations a Consul CE agent accepts (no partition), with
 // their IDs and ports distinct so that one agent can hold them all.
 func consulRegistrations() map[string]Registration {
-	full := definitionCases()["full"]
-	full.ID, full.Partition = "", ""
+	full := validRegistration()
+	full.Partition = ""
+	full.Tags = []string{"peering", "dc1"}
+	full.Options = fullOptions()
+	full.Options.BindTaggedAddresses = false
 	full.Options.Extra = map[string]any{
 		"envoy_public_listener_json": "{}",
 		"nested":                     map[string]any{"list": []any{1, 2.5, true, "s"}, "for": "keyword key"},
@@ -36,8 +38,12 @@ func consulRegistrations() map[string]Registration {
 		Meta:    map[string]string{"note": "tab\there, nbsp\u00a0, ✓, ${x}, %{y}, $${z}, \\, \"q\", \x01"},
 		Options: Options{NoDefaultBind: true, BindTaggedAddresses: true, StatsTags: []string{"only"}},
 	}
-	quoted := definitionCases()["quoted-keys"]
-	quoted.Name, quoted.Port = "gw-quoted", 10443
+	quoted := Registration{
+		Name:    "gw-quoted",
+		Port:    10443,
+		Meta:    map[string]string{"1st": "digit first", "team": "platform"},
+		Options: Options{Extra: map[string]any{"x-weird key": "quoted config key"}},
+	}
 	return map[string]Registration{"full": full, "single": single, "quoted": quoted}
 }
 
@@ -52,29 +58,6 @@ func TestConsulServiceRegister(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, client.Agent().ServiceRegister(reg))
 			got, _, err := client.Agent().Service(reg.ID, nil)
-			require.NoError(t, err)
-			assertStored(t, r, got)
-		})
-	}
-}
-
-// The agent reads the HCL definitions RenderHCL writes, with Consul's own HCL 1 parser
-// (through -hcl), and registers the services they describe. (The agent reads JSON
-// definitions only from files named *.json, which testconsul cannot pass; RenderJSON's
-// output was checked the same way by hand, with consul agent -dev -config-file.)
-func TestConsulLoadsHCLDefinitions(t *testing.T) {
-	skipShort(t)
-	regs := consulRegistrations()
-	var opts []testconsul.Option
-	for _, name := range slices.Sorted(maps.Keys(regs)) {
-		hcl, err := regs[name].RenderHCL()
-		require.NoError(t, err)
-		opts = append(opts, testconsul.WithHCL(string(hcl)))
-	}
-	client := testconsul.Start(t, opts...).Client()
-	for name, r := range regs {
-		t.Run(name, func(t *testing.T) {
-			got, _, err := client.Agent().Service(r.id(), nil)
 			require.NoError(t, err)
 			assertStored(t, r, got)
 		})

@@ -10,10 +10,13 @@
 // This package has three parts, none of which does I/O:
 //
 //   - [Registration] describes a gateway; [Registration.Build] returns the
-//     *api.AgentServiceRegistration to pass to Agent().ServiceRegister, and
-//     [Registration.RenderHCL] and [Registration.RenderJSON] return the service definition
-//     file `consul services register` reads ([ParseHCL] and [ParseJSON] read it back).
-//     [Registration.Validate] reports every problem as a [*ValidationError].
+//     *api.AgentServiceRegistration to pass to Agent().ServiceRegister.
+//     [Registration.Validate] reports every problem as a [*ValidationError]. The
+//     sub-package [github.com/peeringgw/peeringgw/gateway/servicedef] writes a
+//     Registration as the HCL or JSON service definition file `consul services
+//     register` reads, and reads it back; this package itself depends on no text
+//     format, so a program that only generates configuration (the xds package) does
+//     not carry an HCL parser.
 //   - [Options] types every Proxy.Config key Consul reads for a gateway.
 //     [ParseOptions] decodes a Proxy.Config exactly as leniently as Consul does (legacy
 //     aliases, numbers and booleans written as strings) but reports what Consul silently

@@ -38,7 +38,7 @@ var (
 	// another letter case, or both typed and in [Options.Extra]); only one is used.
 	ErrDuplicateOption = errors.New("gateway: proxy config key given more than once")
 	// ErrDefinition: a service definition holds something a [Registration] cannot
-	// represent, or is malformed.
+	// represent, or is malformed (reported by the servicedef sub-package).
 	ErrDefinition = errors.New("gateway: unsupported service definition")
 )
 

@@ -33,57 +33,6 @@ func Example() {
 	// config: map[connect_timeout_ms:2500]
 }
 
-func ExampleRegistration_RenderHCL() {
-	gw := gateway.Registration{
-		Address: "10.0.0.5",
-		Port:    8443,
-		LAN:     &api.ServiceAddress{Address: "10.0.0.5", Port: 8443},
-		WAN:     &api.ServiceAddress{Address: "gw.dc1.example.com", Port: 443},
-		Options: gateway.Options{
-			ConnectTimeoutMs: 2500,
-			BindAddresses: map[string]api.ServiceAddress{
-				"public": {Address: "198.18.0.1", Port: 443},
-			},
-			StatsdURL: "udp://${HOST_IP}:8125",
-		},
-	}
-	hcl, err := gw.RenderHCL()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Print(string(hcl))
-	// Output:
-	// service {
-	//   name    = "mesh-gateway"
-	//   kind    = "mesh-gateway"
-	//   address = "10.0.0.5"
-	//   port    = 8443
-	//   tagged_addresses {
-	//     lan {
-	//       address = "10.0.0.5"
-	//       port    = 8443
-	//     }
-	//     wan {
-	//       address = "gw.dc1.example.com"
-	//       port    = 443
-	//     }
-	//   }
-	//   proxy {
-	//     config {
-	//       connect_timeout_ms = 2500
-	//       envoy_gateway_bind_addresses = {
-	//         public = {
-	//           address = "198.18.0.1"
-	//           port    = 443
-	//         }
-	//       }
-	//       envoy_statsd_url = "udp://\u0024{HOST_IP}:8125"
-	//     }
-	//   }
-	// }
-}
-
 func ExampleParseOptions() {
 	opts, problems := gateway.ParseOptions(map[string]any{
 		"connect_timeout_ms":                 "2500",

@@ -17,8 +17,9 @@ const DefaultName = "mesh-gateway"
 
 // Registration describes a mesh gateway service instance. [Registration.Build] turns it
 // into the *api.AgentServiceRegistration that Agent().ServiceRegister takes;
-// [Registration.RenderHCL] and [Registration.RenderJSON] turn it into a service
-// definition file for `consul services register` or the agent's configuration.
+// servicedef.RenderHCL and servicedef.RenderJSON (package
+// [github.com/peeringgw/peeringgw/gateway/servicedef]) turn it into a service definition
+// file for `consul services register` or the agent's configuration.
 //
 // The kind is always mesh-gateway. Mesh gateways are not namespaced, so there is no
 // Namespace: the gateway is registered in its partition's default namespace. Health

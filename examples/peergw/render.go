@@ -9,6 +9,7 @@ import (
 
 	"github.com/peeringgw/peeringgw/acl"
 	"github.com/peeringgw/peeringgw/gateway"
+	"github.com/peeringgw/peeringgw/gateway/servicedef"
 	"github.com/peeringgw/peeringgw/meshconfig"
 )
 
@@ -130,11 +131,11 @@ Envoy must bind an IP) fail with exit status 1 and every problem listed.`)
 	for _, w := range ignored {
 		fmt.Fprintf(c.stderr, "peergw render gateway: warning: %v (Consul ignores it)\n", w)
 	}
-	render := r.RenderHCL
+	render := servicedef.RenderHCL
 	if *format == "json" {
-		render = r.RenderJSON
+		render = servicedef.RenderJSON
 	}
-	out, err := render()
+	out, err := render(r)
 	if err != nil {
 		return fmt.Errorf("invalid gateway:\n%w", err)
 	}

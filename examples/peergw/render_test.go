@@ -10,6 +10,7 @@ import (
 
 	"github.com/peeringgw/peeringgw/acl"
 	"github.com/peeringgw/peeringgw/gateway"
+	"github.com/peeringgw/peeringgw/gateway/servicedef"
 	"github.com/peeringgw/peeringgw/internal/golden"
 	"github.com/peeringgw/peeringgw/meshconfig"
 )
@@ -58,8 +59,8 @@ func TestRenderRoundTrip(t *testing.T) {
 			res := peergw(t, append(args, "-format", format)...)
 			requireCode(t, res, exitOK)
 			parse := map[string]func([]byte) (gateway.Registration, error){
-				"hcl":  func(b []byte) (gateway.Registration, error) { return gateway.ParseHCL(b, "gw.hcl") },
-				"json": gateway.ParseJSON,
+				"hcl":  func(b []byte) (gateway.Registration, error) { return servicedef.ParseHCL(b, "gw.hcl") },
+				"json": servicedef.ParseJSON,
 			}[format]
 			r, err := parse([]byte(res.stdout))
 			require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"os"
 
 	"github.com/peeringgw/peeringgw/acl"
+	"github.com/peeringgw/peeringgw/gateway/servicedef"
 	"github.com/peeringgw/peeringgw/meshconfig"
 	"github.com/peeringgw/peeringgw/xds"
 )
@@ -129,11 +130,11 @@ func stepRegister(p *printer, c *config) error {
 	p.heading("Step 1. Register a mesh gateway in each cluster (consul services register <file>)")
 	for _, cl := range []*cluster{&c.sc.Accepting, &c.sc.Dialing} {
 		reg := cl.registration()
-		render := reg.RenderHCL
+		render := servicedef.RenderHCL
 		if c.json {
-			render = reg.RenderJSON
+			render = servicedef.RenderJSON
 		}
-		out, err := render()
+		out, err := render(reg)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package gateway
+package servicedef
 
 import (
 	"bytes"
@@ -15,9 +15,11 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/peeringgw/peeringgw/gateway"
 )
 
-// RenderHCL validates the registration and returns it as an HCL service definition, the
+// RenderHCL validates r and returns it as an HCL service definition, the
 // form `consul services register` and the agent's -config-file read:
 //
 //	service {
@@ -42,11 +44,12 @@ import (
 // read the same by Consul's HCL 1 parser and by HCL 2 ([ParseHCL]): in strings, the
 // sequences "${" and "%{", which the two read differently when escaped, are written as
 // "\u0024{" and "\u0025{".
-func (r Registration) RenderHCL() ([]byte, error) {
-	if err := r.Validate(); err != nil {
+func RenderHCL(r gateway.Registration) ([]byte, error) {
+	def, err := definition(r)
+	if err != nil {
 		return nil, err
 	}
-	s := r.definition().Service
+	s := def.Service
 	f := hclwrite.NewEmptyFile()
 	body := f.Body().AppendNewBlock("service", nil).Body()
 	body.SetAttributeRaw("name", stringTokens(s.Name))
@@ -96,7 +99,7 @@ func setValue(body *hclwrite.Body, name string, v any) error {
 		for _, k := range sortedKeys(rv) {
 			toks, err := valueTokens(mapIndex(rv, k))
 			if err != nil {
-				return fmt.Errorf("gateway: %s.%s: %w", name, k, err)
+				return fmt.Errorf("servicedef: %s.%s: %w", name, k, err)
 			}
 			block.SetAttributeRaw(k, toks)
 		}
@@ -104,7 +107,7 @@ func setValue(body *hclwrite.Body, name string, v any) error {
 	}
 	toks, err := valueTokens(v)
 	if err != nil {
-		return fmt.Errorf("gateway: %s: %w", name, err)
+		return fmt.Errorf("servicedef: %s: %w", name, err)
 	}
 	body.SetAttributeRaw(name, toks)
 	return nil
@@ -146,11 +149,10 @@ func sortedKeys(m reflect.Value) []string {
 	return keys
 }
 
-// valueTokens returns the HCL tokens of a JSON-like value (see checkJSONLike).
+// valueTokens returns the HCL tokens of a JSON-like value: a string, bool, number, or a
+// slice, array or string-keyed map of those, as Registration.Validate allows in
+// Proxy.Config.
 func valueTokens(v any) (hclwrite.Tokens, error) {
-	if err := checkJSONLike(v); err != nil {
-		return nil, err
-	}
 	if n, ok := v.(json.Number); ok {
 		f, ok := new(big.Float).SetString(n.String())
 		if !ok {
@@ -159,16 +161,16 @@ func valueTokens(v any) (hclwrite.Tokens, error) {
 		return hclwrite.TokensForValue(cty.NumberVal(f)), nil
 	}
 	rv := reflect.Indirect(reflect.ValueOf(v))
-	switch kind(rv) {
+	switch rv.Kind() {
 	case reflect.String:
 		return stringTokens(rv.String()), nil
 	case reflect.Bool:
 		return hclwrite.TokensForValue(cty.BoolVal(rv.Bool())), nil
-	case reflect.Int:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return hclwrite.TokensForValue(cty.NumberIntVal(rv.Int())), nil
-	case reflect.Uint:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return hclwrite.TokensForValue(cty.NumberUIntVal(rv.Uint())), nil
-	case reflect.Float64:
+	case reflect.Float32, reflect.Float64:
 		return hclwrite.TokensForValue(cty.NumberFloatVal(rv.Float())), nil
 	case reflect.Slice, reflect.Array:
 		elems := make([]hclwrite.Tokens, rv.Len())
@@ -181,7 +183,9 @@ func valueTokens(v any) (hclwrite.Tokens, error) {
 		}
 		return hclwrite.TokensForTuple(elems), nil
 	}
-	// A map with string keys, as checkJSONLike made sure.
+	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+		return nil, fmt.Errorf("values of type %T are not supported", v)
+	}
 	attrs := make([]hclwrite.ObjectAttrTokens, 0, rv.Len())
 	for _, k := range sortedKeys(rv) {
 		toks, err := valueTokens(mapIndex(rv, k))
@@ -211,30 +215,31 @@ func stringTokens(s string) hclwrite.Tokens {
 	return toks
 }
 
-// ParseHCL reads an HCL service definition for a mesh gateway, as [Registration.RenderHCL]
-// writes it. Blocks and object attributes are interchangeable (tagged_addresses { ... }
-// and tagged_addresses = { ... } read the same), and keys match in any letter case, as
-// in Consul. Keys a Registration cannot represent (checks, namespace, several services,
-// tagged addresses other than lan and wan, proxy settings other than config) are errors
-// wrapping [ErrDefinition], so that nothing is dropped silently; so are values of the
-// wrong type and Proxy.Config values [ParseOptions] rejects. Proxy.Config keys this
-// package does not know go to Options.Extra.
+// ParseHCL reads an HCL service definition for a mesh gateway, as [RenderHCL] writes
+// it. Blocks and object attributes are interchangeable (tagged_addresses { ... } and
+// tagged_addresses = { ... } read the same), and keys match in any letter case, as in
+// Consul. Keys a Registration cannot represent (checks, namespace, several services,
+// tagged addresses other than lan and wan, proxy settings other than config) are
+// [*gateway.ValidationError] values wrapping [gateway.ErrDefinition], so that nothing is
+// dropped silently; so are values of the wrong type and Proxy.Config values
+// [gateway.ParseOptions] rejects. Proxy.Config keys the gateway package does not know go
+// to Options.Extra.
 //
 // Consul reads HCL 1, which keeps "${...}" in a string as written; HCL 2 reads it as a
 // template, which ParseHCL refuses. Write such a string as "$${...}" or "\u0024{...}".
-// ParseHCL does not validate the registration; call [Registration.Validate].
-func ParseHCL(src []byte, filename string) (Registration, error) {
+// ParseHCL does not validate the registration; call [gateway.Registration.Validate].
+func ParseHCL(src []byte, filename string) (gateway.Registration, error) {
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
-		return Registration{}, invalid(filename, "", fmt.Errorf("%w: %w", ErrDefinition, diags))
+		return gateway.Registration{}, invalid(filename, "", fmt.Errorf("%w: %w", gateway.ErrDefinition, diags))
 	}
 	body, ok := file.Body.(*hclsyntax.Body)
 	if !ok {
-		return Registration{}, invalid(filename, "", fmt.Errorf("%w: not native HCL syntax", ErrDefinition))
+		return gateway.Registration{}, invalid(filename, "", fmt.Errorf("%w: not native HCL syntax", gateway.ErrDefinition))
 	}
 	doc, err := bodyMap(body, "")
 	if err != nil {
-		return Registration{}, err
+		return gateway.Registration{}, err
 	}
 	return decodeDefinition(doc)
 }
@@ -247,12 +252,12 @@ func bodyMap(body *hclsyntax.Body, path string) (map[string]any, error) {
 		field := joinPath(path, name)
 		val, diags := body.Attributes[name].Expr.Value(nil)
 		if diags.HasErrors() {
-			errs = append(errs, invalid(field, "", fmt.Errorf("%w: %w", ErrDefinition, diags)))
+			errs = append(errs, invalid(field, "", fmt.Errorf("%w: %w", gateway.ErrDefinition, diags)))
 			continue
 		}
 		g, err := fromCty(val)
 		if err != nil {
-			errs = append(errs, invalid(field, "", fmt.Errorf("%w: %w", ErrDefinition, err)))
+			errs = append(errs, invalid(field, "", fmt.Errorf("%w: %w", gateway.ErrDefinition, err)))
 			continue
 		}
 		m[name] = g
@@ -260,11 +265,11 @@ func bodyMap(body *hclsyntax.Body, path string) (map[string]any, error) {
 	for _, b := range body.Blocks {
 		field := joinPath(path, b.Type)
 		if _, dup := m[b.Type]; dup {
-			errs = append(errs, invalid(field, "", fmt.Errorf("%w: given twice", ErrDefinition)))
+			errs = append(errs, invalid(field, "", fmt.Errorf("%w: given twice", gateway.ErrDefinition)))
 			continue
 		}
 		if len(b.Labels) > 0 {
-			errs = append(errs, invalid(field, "", fmt.Errorf("%w: block labels are not supported", ErrDefinition)))
+			errs = append(errs, invalid(field, "", fmt.Errorf("%w: block labels are not supported", gateway.ErrDefinition)))
 			continue
 		}
 		nested, err := bodyMap(b.Body, field)
@@ -278,11 +283,4 @@ func bodyMap(body *hclsyntax.Body, path string) (map[string]any, error) {
 		return nil, errors.Join(errs...)
 	}
 	return m, nil
-}
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }

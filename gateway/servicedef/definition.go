@@ -1,4 +1,4 @@
-package gateway
+package servicedef
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/peeringgw/peeringgw/gateway"
 )
 
 // A service definition file, as Consul's agent reads it (agent/config): one "service"
@@ -22,9 +24,10 @@ var (
 )
 
 // decodeDefinition turns a parsed service definition (from JSON or HCL, with numbers as
-// int or float64) into a Registration. Every problem is a *ValidationError wrapping
-// ErrDefinition, or a Proxy.Config problem of ParseOptions other than an unknown key.
-func decodeDefinition(doc map[string]any) (Registration, error) {
+// int or float64) into a Registration. Every problem is a *gateway.ValidationError
+// wrapping gateway.ErrDefinition, or a Proxy.Config problem of gateway.ParseOptions
+// other than an unknown key.
+func decodeDefinition(doc map[string]any) (gateway.Registration, error) {
 	d := &definitionDecoder{}
 	top := d.fields("", doc, definitionKeys)
 	svc := d.object("service", top["service"])
@@ -32,10 +35,10 @@ func decodeDefinition(doc map[string]any) (Registration, error) {
 		if _, ok := top["service"]; !ok {
 			d.fail("service", "", "missing")
 		}
-		return Registration{}, errors.Join(d.errs...)
+		return gateway.Registration{}, errors.Join(d.errs...)
 	}
 	f := d.fields("service", svc, serviceKeys)
-	r := Registration{
+	r := gateway.Registration{
 		Name:      d.str("service.name", f["name"]),
 		ID:        d.str("service.id", f["id"]),
 		Address:   d.str("service.address", f["address"]),
@@ -65,7 +68,7 @@ type definitionDecoder struct {
 }
 
 func (d *definitionDecoder) fail(field, value, msg string) {
-	d.errs = append(d.errs, invalid(field, value, fmt.Errorf("%w: %s", ErrDefinition, msg)))
+	d.errs = append(d.errs, invalid(field, value, fmt.Errorf("%w: %s", gateway.ErrDefinition, msg)))
 }
 
 // fields returns m keyed by the lower-cased keys, reporting keys outside allowed and
@@ -160,19 +163,20 @@ func (d *definitionDecoder) address(field string, v any) *api.ServiceAddress {
 	}
 }
 
-// options decodes Proxy.Config with ParseOptions. Unknown keys are kept in Extra, as
-// Consul keeps them; every other problem is an error, with the key path prefixed.
-func (d *definitionDecoder) options(field string, v any) Options {
+// options decodes Proxy.Config with gateway.ParseOptions. Unknown keys are kept in
+// Extra, as Consul keeps them; every other problem is an error, with the key path
+// prefixed.
+func (d *definitionDecoder) options(field string, v any) gateway.Options {
 	m := d.object(field, v)
 	if m == nil {
-		return Options{}
+		return gateway.Options{}
 	}
-	opts, problems := ParseOptions(m)
+	opts, problems := gateway.ParseOptions(m)
 	for _, p := range problems {
-		if errors.Is(p, ErrUnknownOption) {
+		if errors.Is(p, gateway.ErrUnknownOption) {
 			continue
 		}
-		var ve *ValidationError
+		var ve *gateway.ValidationError
 		if errors.As(p, &ve) {
 			c := *ve
 			c.Field = field + "." + c.Field
@@ -210,26 +214,44 @@ type jsonProxy struct {
 	Config map[string]any `json:"config"`
 }
 
-// definition returns the registration as a service definition file.
-func (r Registration) definition() jsonDefinition {
-	s := jsonService{
-		Name:      r.name(),
-		ID:        r.ID,
-		Kind:      api.ServiceKindMeshGateway,
-		Address:   r.Address,
-		Port:      r.Port,
-		Tags:      r.Tags,
-		Meta:      r.Meta,
-		Partition: r.Partition,
+// definition validates r and returns it as a service definition file: what r.Build
+// returns, with the ID left out when r has none.
+func definition(r gateway.Registration) (jsonDefinition, error) {
+	reg, err := r.Build()
+	if err != nil {
+		return jsonDefinition{}, err
 	}
-	for tag, a := range r.taggedAddresses() {
+	s := jsonService{
+		Name:      reg.Name,
+		ID:        r.ID,
+		Kind:      reg.Kind,
+		Address:   reg.Address,
+		Port:      reg.Port,
+		Tags:      reg.Tags,
+		Meta:      reg.Meta,
+		Partition: reg.Partition,
+	}
+	for tag, a := range reg.TaggedAddresses {
 		if s.TaggedAddresses == nil {
-			s.TaggedAddresses = make(map[string]jsonAddress, 2)
+			s.TaggedAddresses = make(map[string]jsonAddress, len(reg.TaggedAddresses))
 		}
 		s.TaggedAddresses[tag] = jsonAddress(a)
 	}
-	if cfg := r.Options.ProxyConfig(); cfg != nil {
-		s.Proxy = &jsonProxy{Config: cfg}
+	if reg.Proxy != nil {
+		s.Proxy = &jsonProxy{Config: reg.Proxy.Config}
 	}
-	return jsonDefinition{Service: s}
+	return jsonDefinition{Service: s}, nil
+}
+
+// invalid returns a *gateway.ValidationError for field and value caused by err.
+func invalid(field, value string, err error) *gateway.ValidationError {
+	return &gateway.ValidationError{Field: field, Value: value, Err: err}
+}
+
+// joinPath returns the key path of name in path.
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
