@@ -303,6 +303,19 @@ func TestPeeringDecoder(t *testing.T) {
 		assert.Equal(t, [2]int{2, 0}, [2]int{decoded, reused}, "got %d decoded and %d reused", decoded, reused)
 	})
 
+	t.Run("a malformed answer listing an entry twice keeps the cache", func(t *testing.T) {
+		var d peering.PeeringDecoder
+		_, err := d.Decode(list(a1))
+		require.NoError(t, err)
+		_, err = d.Decode(append(list(a1, a1), '['))
+		require.Error(t, err)
+		before, _ := d.Counts()
+		_, err = d.Decode(list(a1))
+		require.NoError(t, err)
+		after, _ := d.Counts()
+		assert.Equal(t, before, after, "got %d entries decoded, want the cached one reused", after-before)
+	})
+
 	t.Run("error names the entry", func(t *testing.T) {
 		var d peering.PeeringDecoder
 		_, err := d.Decode([]byte(`[{"ID":"x1","Partition":"team-a","Name":"p9","ModifyIndex":"x"}]`))

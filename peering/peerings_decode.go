@@ -253,7 +253,11 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 	}
 	d.decoded++
 	if prev, dup := next[c.key]; dup {
-		prev.reusable = false
+		if prev.reusable { // a copy: prev may be cached from the last answer
+			unusable := *prev
+			unusable.reusable = false
+			next[c.key] = &unusable
+		}
 		return c, nil
 	}
 	c.reusable = reusable

@@ -121,14 +121,15 @@ func (o *watchOptions) backoff(failures int) time.Duration {
 //
 // The Watcher never delivers an empty or partial State because a read failed: the first
 // State is delivered once every part has been read successfully, and later States hold,
-// for each part, the last value read successfully. Only changes are delivered, and what
-// counts as a change costs nothing in proportion to the data: a part read from a
-// blocking source changed when its [Version] did (a source that answers a new Version
-// with equal data still causes a delivery, and the consumer's own diff finds nothing to
-// do); a part read from a source that cannot block (the zero Version) changed when its
-// value is not deeply equal to the last one. A read that returns the Version the
-// Watcher already holds, as a blocking read that timed out or the first read after a
-// failure does, delivers nothing.
+// for each part, the last value read successfully.
+//
+// Only changes are delivered, and telling them costs nothing in proportion to the data:
+// a part read from a blocking source changed when its [Version] did, so a new Version
+// with equal data still causes a delivery (in which the consumer's own diff finds
+// nothing to do); a part read from a source that cannot block (the zero Version)
+// changed when its value is not deeply equal to the last one, which such small values
+// make cheap. A read that returns the Version the Watcher already holds, as a blocking
+// read that timed out or the first read after a failure does, delivers nothing.
 //
 // States are not copied: each delivery is a new *State whose parts are the values the
 // sources returned, shared with earlier deliveries (see [Sink]).
