@@ -28,12 +28,18 @@ type Endpoint string
 
 // The endpoints the Server answers.
 const (
-	AgentSelf    Endpoint = "/v1/agent/self"
-	CARoots      Endpoint = "/v1/connect/ca/roots"
-	AgentService Endpoint = "/v1/agent/service/" // followed by the service ID
-	MeshConfig   Endpoint = "/v1/config/mesh"
-	Servers      Endpoint = "/v1/health/service/consul"
-	Peerings     Endpoint = "/v1/peerings"
+	// AgentSelf is the agent's configuration: datacenter and version.
+	AgentSelf Endpoint = "/v1/agent/self"
+	// CARoots is the Connect CA's roots: the trust domain.
+	CARoots Endpoint = "/v1/connect/ca/roots"
+	// AgentService is a service instance of the agent, by ID after the prefix.
+	AgentService Endpoint = "/v1/agent/service/"
+	// MeshConfig is the list of mesh config entries.
+	MeshConfig Endpoint = "/v1/config/mesh"
+	// Servers is the health of service "consul".
+	Servers Endpoint = "/v1/health/service/consul"
+	// Peerings is the list of peerings.
+	Peerings Endpoint = "/v1/peerings"
 )
 
 var endpoints = [...]Endpoint{AgentSelf, CARoots, AgentService, MeshConfig, Servers, Peerings}
