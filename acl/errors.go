@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/peeringgw/peeringgw/internal/consulerr"
 )
 
 // Sentinel errors. Parse and validation errors wrap one of these, so callers can tell
@@ -42,7 +44,9 @@ var (
 	ErrInvalidArgument = errors.New("acl: invalid argument")
 	// ErrPermissionDenied reports a Consul API call refused with HTTP 403: the token used
 	// lacks the permission the call needs (acl:read or acl:write for policies).
-	ErrPermissionDenied = errors.New("acl: permission denied")
+	// It is the same value as peering.ErrPermissionDenied and
+	// meshconfig.ErrPermissionDenied.
+	ErrPermissionDenied = consulerr.ErrPermissionDenied
 )
 
 // ParseError is an error in policy text: the file, the line, the rule it concerns and
@@ -72,15 +76,20 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 // ValidationError is a rule of a Policy value that Consul would reject.
 type ValidationError struct {
-	// Rule names the rule, as in ParseError.
-	Rule string
+	// Field names the rule, as ParseError.Rule does.
+	Field string
+	// Value is the offending value as text; it may be empty.
+	Value string
 	// Err is the cause; it wraps one of the package's sentinel errors.
 	Err error
 }
 
 // Error implements error.
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("acl: %s: %s", e.Rule, cause(e.Err))
+	if e.Value == "" {
+		return fmt.Sprintf("acl: %s: %s", e.Field, cause(e.Err))
+	}
+	return fmt.Sprintf("acl: %s %q: %s", e.Field, e.Value, cause(e.Err))
 }
 
 // Unwrap returns the cause.

@@ -15,8 +15,8 @@ func TestErrorMessages(t *testing.T) {
 	}{
 		{"parse error with rule", &ParseError{Filename: "p.hcl", Line: 3, Rule: "peering", Err: ErrInvalidAccess}, "acl: p.hcl:3: peering: invalid access level"},
 		{"parse error without rule", &ParseError{Filename: "p.hcl", Line: 1, Err: ErrSyntax}, "acl: p.hcl:1: syntax error"},
-		{"validation error", &ValidationError{Rule: `service "web" > policy`, Err: ErrMissingPolicy}, `acl: service "web" > policy: missing policy`},
-		{"nil cause", &ValidationError{Rule: "acl"}, "acl: acl: <nil>"},
+		{"validation error", &ValidationError{Field: `service "web" > policy`, Err: ErrMissingPolicy}, `acl: service "web" > policy: missing policy`},
+		{"nil cause", &ValidationError{Field: "acl"}, "acl: acl: <nil>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -198,7 +198,7 @@ func (p *Policy) Validate() error {
 	var errs []error
 	add := func(path string, err error) {
 		if err != nil {
-			errs = append(errs, &ValidationError{Rule: path, Err: err})
+			errs = append(errs, &ValidationError{Field: path, Err: err})
 		}
 	}
 	p.Rules.validate("", false, add)

@@ -42,7 +42,7 @@ func TestValidate(t *testing.T) {
 			require.ErrorIs(t, err, tt.wantErr)
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, tt.wantRule, ve.Rule, "got rule %q, want %q", ve.Rule, tt.wantRule)
+			assert.Equal(t, tt.wantRule, ve.Field, "got rule %q, want %q", ve.Field, tt.wantRule)
 		})
 	}
 }

@@ -120,7 +120,7 @@ func casWrite(ctx context.Context, client *api.Client, current *api.MeshConfigEn
 func consulError(op string, err error) error {
 	var status api.StatusError
 	if errors.As(err, &status) && status.Code == http.StatusForbidden {
-		return fmt.Errorf("%w: %s mesh config entry: %w", ErrPermissionDenied, op, err)
+		return fmt.Errorf("meshconfig: %s mesh config entry: %w: %w", op, ErrPermissionDenied, err)
 	}
 	return fmt.Errorf("meshconfig: %s mesh config entry: %w", op, err)
 }

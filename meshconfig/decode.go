@@ -41,7 +41,7 @@ func (d *document) errorAt(path string, err error) error {
 		p = p[:strings.LastIndex(p, ".")]
 		line = d.lines[p]
 	}
-	return &ParseError{Input: d.name, Line: line, Err: err}
+	return &ParseError{Filename: d.name, Line: line, Err: err}
 }
 
 // decode checks Kind and Name, resolves every other key to the api.MeshConfigEntry field it
@@ -71,11 +71,11 @@ func (d *document) decode(raw map[string]any) (*api.MeshConfigEntry, error) {
 		if located := d.locate(); located != nil {
 			return nil, located
 		}
-		return nil, &ParseError{Input: d.name, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
+		return nil, &ParseError{Filename: d.name, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
 	}
 	e, ok := decoded.(*api.MeshConfigEntry)
 	if !ok {
-		return nil, &ParseError{Input: d.name, Err: fmt.Errorf("%w: decoded %T", ErrWrongKind, decoded)}
+		return nil, &ParseError{Filename: d.name, Err: fmt.Errorf("%w: decoded %T", ErrWrongKind, decoded)}
 	}
 	return e, nil
 }
@@ -91,7 +91,7 @@ func (d *document) header(raw map[string]any) (map[string]any, error) {
 		return nil, err
 	}
 	if kindKey == "" {
-		return nil, &ParseError{Input: d.name, Err: ErrMissingKind}
+		return nil, &ParseError{Filename: d.name, Err: ErrMissingKind}
 	}
 	if kind, ok := rest[kindKey].(string); !ok || kind != api.MeshConfig {
 		return nil, d.errorAt(kindKey, fmt.Errorf("%w (got %#v)", ErrWrongKind, rest[kindKey]))

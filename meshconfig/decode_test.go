@@ -187,7 +187,7 @@ func TestParseErrors(t *testing.T) {
 				for _, e := range errs {
 					var perr *meshconfig.ParseError
 					require.ErrorAs(t, e, &perr)
-					assert.Equal(t, "in."+f.ext, perr.Input, "got input %q, want %q", perr.Input, "in."+f.ext)
+					assert.Equal(t, "in."+f.ext, perr.Filename, "got input %q, want %q", perr.Filename, "in."+f.ext)
 				}
 			})
 		}

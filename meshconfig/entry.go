@@ -64,10 +64,10 @@ func Validate(e *api.MeshConfigEntry) error {
 	}
 	var errs []error
 	if !isDefault(e.Namespace) {
-		errs = append(errs, &ValidationError{Field: "Namespace", Err: ErrNamespace})
+		errs = append(errs, &ValidationError{Field: "Namespace", Value: e.Namespace, Err: ErrNamespace})
 	}
 	if Enabled(e) && !isDefault(e.Partition) {
-		errs = append(errs, &ValidationError{Field: "Partition", Err: ErrPartition})
+		errs = append(errs, &ValidationError{Field: "Partition", Value: e.Partition, Err: ErrPartition})
 	}
 	return errors.Join(errs...)
 }

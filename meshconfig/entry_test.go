@@ -165,7 +165,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidationErrorMessage(t *testing.T) {
 	err := meshconfig.Validate(&api.MeshConfigEntry{Partition: "ap1", Peering: &api.PeeringMeshConfig{PeerThroughMeshGateways: true}})
-	want := `meshconfig: invalid Partition: PeerThroughMeshGateways is only valid in the "default" partition`
+	want := `meshconfig: invalid Partition "ap1": PeerThroughMeshGateways is only valid in the "default" partition`
 	require.EqualError(t, err, want)
 }
 

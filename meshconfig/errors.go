@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/peeringgw/peeringgw/internal/consulerr"
 )
 
 const errPrefix = "meshconfig: "
@@ -46,7 +48,8 @@ var (
 var (
 	// ErrPermissionDenied is returned when Consul answers 403: writing the mesh config entry
 	// needs mesh:write (or operator:write).
-	ErrPermissionDenied = errors.New("meshconfig: permission denied")
+	// It is the same value as acl.ErrPermissionDenied and peering.ErrPermissionDenied.
+	ErrPermissionDenied = consulerr.ErrPermissionDenied
 	// ErrConflict is returned when every check-and-set write lost against a concurrent writer.
 	ErrConflict = errors.New("meshconfig: concurrent modification")
 	// ErrNilClient is returned by Read and Apply for a nil *api.Client.
@@ -57,13 +60,18 @@ var (
 type ValidationError struct {
 	// Field is the entry's field, as Consul spells it (Partition, Namespace...).
 	Field string
+	// Value is the offending value as text; it may be empty.
+	Value string
 	// Err is the rule that failed, one of the ErrXxx sentinels.
 	Err error
 }
 
 // Error implements error.
 func (e *ValidationError) Error() string {
-	return errPrefix + "invalid " + e.Field + ": " + trimPrefix(e.Err)
+	if e.Value == "" {
+		return errPrefix + "invalid " + e.Field + ": " + trimPrefix(e.Err)
+	}
+	return errPrefix + "invalid " + e.Field + " " + strconv.Quote(e.Value) + ": " + trimPrefix(e.Err)
 }
 
 // Unwrap returns the rule that failed.
@@ -71,8 +79,8 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 
 // ParseError reports a document that cannot be read as a mesh config entry.
 type ParseError struct {
-	// Input names the document, as given to the ParseXxx function (usually a file name).
-	Input string
+	// Filename names the document, as given to the ParseXxx function.
+	Filename string
 	// Line is the 1-based line of the problem, or 0 when the format does not give one.
 	Line int
 	// Err is what went wrong; it wraps one of the ErrXxx sentinels.
@@ -81,7 +89,7 @@ type ParseError struct {
 
 // Error implements error.
 func (e *ParseError) Error() string {
-	where := e.Input
+	where := e.Filename
 	if e.Line > 0 {
 		where += ":" + strconv.Itoa(e.Line)
 	}

@@ -119,7 +119,7 @@ func ExampleValidate() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, meshconfig.ErrPartition))
 	// Output:
-	// meshconfig: invalid Partition: PeerThroughMeshGateways is only valid in the "default" partition
+	// meshconfig: invalid Partition "ap1": PeerThroughMeshGateways is only valid in the "default" partition
 	// true
 }
 

@@ -125,7 +125,7 @@ func ParseHCL(src []byte, name string) (*api.MeshConfigEntry, error) {
 	}
 	body, ok := file.Body.(*hclsyntax.Body)
 	if !ok {
-		return nil, &ParseError{Input: name, Err: fmt.Errorf("%w: unexpected body %T", ErrSyntax, file.Body)}
+		return nil, &ParseError{Filename: name, Err: fmt.Errorf("%w: unexpected body %T", ErrSyntax, file.Body)}
 	}
 	doc := &document{name: name, lines: map[string]int{}}
 	raw, err := doc.hclBody(body, "")
@@ -185,13 +185,13 @@ func (d *document) hclAttribute(a *hclsyntax.Attribute) (any, error) {
 	}
 	b, err := ctyjson.SimpleJSONValue{Value: v}.MarshalJSON()
 	if err != nil {
-		return nil, &ParseError{Input: d.name, Line: a.NameRange.Start.Line, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
+		return nil, &ParseError{Filename: d.name, Line: a.NameRange.Start.Line, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var out any
 	if err := dec.Decode(&out); err != nil {
-		return nil, &ParseError{Input: d.name, Line: a.NameRange.Start.Line, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
+		return nil, &ParseError{Filename: d.name, Line: a.NameRange.Start.Line, Err: fmt.Errorf("%w: %w", ErrInvalidValue, err)}
 	}
 	return out, nil
 }
@@ -211,7 +211,7 @@ func diagError(name string, sentinel error, diags hcl.Diagnostics) error {
 		if diag.Detail != "" {
 			msg += ": " + diag.Detail
 		}
-		errs = append(errs, &ParseError{Input: name, Line: line, Err: fmt.Errorf("%w: %s", sentinel, msg)})
+		errs = append(errs, &ParseError{Filename: name, Line: line, Err: fmt.Errorf("%w: %s", sentinel, msg)})
 	}
 	return errors.Join(errs...)
 }

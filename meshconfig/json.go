@@ -88,7 +88,7 @@ func ParseJSON(src []byte, name string) (*api.MeshConfigEntry, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &ParseError{
-			Input: name,
+			Filename: name,
 			Line:  lineAt(src, dec.InputOffset()),
 			Err:   fmt.Errorf("%w: data after the top-level object", ErrSyntax),
 		}
@@ -110,7 +110,7 @@ func jsonError(name string, src []byte, err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		line = lineAt(src, int64(len(src)))
 	}
-	return &ParseError{Input: name, Line: line, Err: fmt.Errorf("%w: %w", ErrSyntax, err)}
+	return &ParseError{Filename: name, Line: line, Err: fmt.Errorf("%w: %w", ErrSyntax, err)}
 }
 
 // lineAt returns the 1-based line of byte offset off in src.

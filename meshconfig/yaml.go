@@ -99,7 +99,7 @@ func ParseYAML(src []byte, name string) (*api.MeshConfigEntry, error) {
 		if err != nil {
 			return nil, yamlError(name, err)
 		}
-		return nil, &ParseError{Input: name, Line: extra.Line, Err: fmt.Errorf("%w: more than one document", ErrSyntax)}
+		return nil, &ParseError{Filename: name, Line: extra.Line, Err: fmt.Errorf("%w: more than one document", ErrSyntax)}
 	}
 	doc := &document{name: name, lines: map[string]int{}}
 	var raw map[string]any
@@ -156,5 +156,5 @@ func yamlError(name string, err error) error {
 			line = n
 		}
 	}
-	return &ParseError{Input: name, Line: line, Err: fmt.Errorf("%w: %s", ErrSyntax, strings.Join(msgs, "; "))}
+	return &ParseError{Filename: name, Line: line, Err: fmt.Errorf("%w: %s", ErrSyntax, strings.Join(msgs, "; "))}
 }

@@ -3,13 +3,16 @@ package peering
 import (
 	"errors"
 	"fmt"
+
+	"github.com/peeringgw/peeringgw/internal/consulerr"
 )
 
 // Errors of the sources and the [Watcher].
 var (
 	// ErrPermissionDenied is matched by every [*PermissionError]: Consul refused the
-	// request's ACL token (HTTP 403), or filtered the answer by ACLs.
-	ErrPermissionDenied = errors.New("peering: permission denied")
+	// request's ACL token (HTTP 403), or filtered the answer by ACLs. It is the same
+	// value as acl.ErrPermissionDenied and meshconfig.ErrPermissionDenied.
+	ErrPermissionDenied = consulerr.ErrPermissionDenied
 	// ErrUnreachable is wrapped when a request did not reach Consul or got no answer:
 	// connection refused, reset, or timed out.
 	ErrUnreachable = errors.New("peering: consul unreachable")
