@@ -89,8 +89,8 @@ func ParseJSON(src []byte, name string) (*api.MeshConfigEntry, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &ParseError{
 			Filename: name,
-			Line:  lineAt(src, dec.InputOffset()),
-			Err:   fmt.Errorf("%w: data after the top-level object", ErrSyntax),
+			Line:     lineAt(src, dec.InputOffset()),
+			Err:      fmt.Errorf("%w: data after the top-level object", ErrSyntax),
 		}
 	}
 	doc := &document{name: name}
