@@ -2,7 +2,6 @@ package peering_test
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -322,8 +321,9 @@ func TestPeeringDecoder(t *testing.T) {
 		want := `peering: malformed peering 0 "p9" in partition "team-a" (ID x1) at byte 1: `
 		require.Error(t, err)
 		assert.True(t, strings.HasPrefix(err.Error(), want), "got %q, want it to start with %q", err, want)
-		var te *json.UnmarshalTypeError
-		assert.True(t, errors.As(err, &te), "got %v, want the decoder's error wrapped", err)
+		var le *peering.PeeringListError
+		require.ErrorAs(t, err, &le)
+		assert.ErrorContains(t, le.Err, "ModifyIndex", "got %v, want the decoder's error wrapped", le.Err)
 	})
 }
 

@@ -2,7 +2,6 @@ package peering
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/hashicorp/consul/api"
 )
 
@@ -57,8 +57,10 @@ func (e *PeeringListError) Unwrap() error { return e.Err }
 // the one decoded then. Comparing bytes would not do, as Consul writes fresh
 // StreamStatus times on every read. State is compared because Consul reconciles it
 // with the stream's health on every read, without a write. Only the other entries are
-// decoded, with encoding/json. A reused value's StreamStatus is therefore the one of the
-// answer that last decoded it.
+// decoded, with package github.com/go-json-experiment/json/v1: encoding/json's
+// behaviour (what consul/api decodes with) on the engine of encoding/json/v2, which
+// decodes a peering about twice as fast. A reused value's StreamStatus is therefore the
+// one of the answer that last decoded it.
 //
 // An entry is never reused when its identity occurs more than once in an answer, or
 // when it has a member name that encoding/json would match to one of those fields but
@@ -244,11 +246,11 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 		return c, nil
 	}
 	c := &cachedPeering{key: string(d.key), pos: -1, modifyIndex: modifyIndex, state: string(f.state)}
-	if err := json.Unmarshal(raw, &c.value); err != nil {
+	if err := jsonv1.Unmarshal(raw, &c.value); err != nil {
 		e := &PeeringListError{Entry: i, Offset: start, Err: err}
-		_ = json.Unmarshal(f.id, &e.ID) // what can be read of the entry's identity
-		_ = json.Unmarshal(f.partition, &e.Partition)
-		_ = json.Unmarshal(f.name, &e.Name)
+		_ = jsonv1.Unmarshal(f.id, &e.ID) // what can be read of the entry's identity
+		_ = jsonv1.Unmarshal(f.partition, &e.Partition)
+		_ = jsonv1.Unmarshal(f.name, &e.Name)
 		return nil, e
 	}
 	d.decoded++
