@@ -2,9 +2,12 @@ package xds
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -15,6 +18,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 )
 
 // ErrUnknownType is returned to an Envoy that asks for a resource type this server does
@@ -37,11 +41,21 @@ var servedTypes = []resourcev3.Type{
 // resources whose content changed: resource versions are content hashes. A gateway that
 // connects before its resources are set gets an empty set of clusters and listeners, then
 // its resources as soon as they are set.
+//
+// Only the gateways it knows are served: those given with [WithGateways] or
+// [Server.AddGateway], and those whose resources were set with [Server.SetResources] or
+// [Server.Apply]. A stream that names another node ID is refused with NotFound before
+// anything is allocated for it. Every stream is authorized in its first request (see
+// [Authorizer]); without [WithAuthorizers] only clients whose verified TLS certificate
+// names the gateway are let in.
 type Server struct {
-	xds serverv3.Server
+	xds  serverv3.Server
+	opts serverOptions
 
-	mu    sync.Mutex
-	nodes map[string]*nodeCache
+	mu      sync.Mutex
+	nodes   map[string]*nodeCache
+	streams map[string]int // open, admitted streams by gateway
+	total   int            // open streams, admitted or not
 }
 
 // nodeCache is one gateway's resources, one linear cache per type.
@@ -55,12 +69,28 @@ var _ cachev3.Cache = (*Server)(nil)
 type ServerOption interface{ apply(*serverOptions) }
 
 type serverOptions struct {
-	callbacks serverv3.Callbacks
+	callbacks   serverv3.Callbacks
+	gateways    []string
+	authorizers []Authorizer
+	onRefused   func(Refusal)
+	reauthorize time.Duration
+	maxStreams  int
+	maxPerGW    int
+	sendTimeout time.Duration
+	tls         *tls.Config
+	keepalive   *Keepalive
 }
 
 type serverOptionFunc func(*serverOptions)
 
 func (f serverOptionFunc) apply(o *serverOptions) { f(o) }
+
+// WithGateways makes the gateways ids known from the start, so that their Envoys may
+// connect before their resources are set. The default is none: a gateway is known once
+// its resources are set.
+func WithGateways(ids ...string) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) { o.gateways = append(o.gateways, ids...) })
+}
 
 // WithCallbacks sets go-control-plane callbacks, e.g. for metrics or logs of streams and
 // requests. The default is none.
@@ -70,22 +100,47 @@ func WithCallbacks(cb serverv3.Callbacks) ServerOption {
 
 // NewServer returns a Server with no gateways. ctx bounds the streams it serves.
 func NewServer(ctx context.Context, opts ...ServerOption) *Server {
-	var o serverOptions
+	o := defaultServerOptions()
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
-	s := &Server{nodes: map[string]*nodeCache{}}
+	if len(o.authorizers) == 0 {
+		o.authorizers = []Authorizer{CertAuthorizer{}}
+	}
+	s := &Server{opts: o, nodes: map[string]*nodeCache{}, streams: map[string]int{}}
+	for _, id := range o.gateways {
+		s.node(id)
+	}
 	s.xds = serverv3.NewServer(ctx, s, o.callbacks)
 	return s
 }
 
 // Register registers the aggregated discovery service (ADS) and the cluster, endpoint
-// and listener discovery services on g.
-func (s *Server) Register(g *grpc.Server) { RegisterServices(g, s.xds) }
+// and listener discovery services on g. Every stream they serve is checked by the
+// Server: its node ID must be a known gateway, an [Authorizer] must allow it, and the
+// stream limits must not be reached.
+func (s *Server) Register(g *grpc.Server) { RegisterServices(g, guarded{Server: s.xds, s: s}) }
+
+// AddGateway makes gateway nodeID known, so that its Envoys may connect before its
+// resources are set; they get empty sets of clusters and listeners until then.
+func (s *Server) AddGateway(nodeID string) { s.node(nodeID) }
+
+// Gateways returns the node IDs of the gateways the Server knows, sorted.
+func (s *Server) Gateways() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.nodes))
+	for id := range s.nodes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
 
 // RegisterServices registers the services a gateway uses, the aggregated discovery
 // service (ADS) and the cluster, endpoint and listener discovery services, of a
-// go-control-plane server x on g. A host that serves other nodes too makes x from a
+// go-control-plane server x on g. It adds no authorization and no limits of its own:
+// [Server.Register] does. A host that serves other nodes too makes x from a
 // cachev3.MuxCache that routes the gateways' node IDs to a [Server] (a go-control-plane
 // cache) and the rest to its own caches.
 func RegisterServices(g *grpc.Server, x serverv3.Server) {
@@ -140,9 +195,13 @@ func named[R types.Resource](rs []R) map[string]types.Resource {
 	return m
 }
 
-// Resources returns the resources currently served to gateway nodeID, by type.
+// Resources returns the resources currently served to gateway nodeID, by type; none
+// for a gateway the Server does not know.
 func (s *Server) Resources(nodeID string) map[resourcev3.Type]map[string]types.Resource {
-	n := s.node(nodeID)
+	n := s.lookup(nodeID)
+	if n == nil {
+		return map[resourcev3.Type]map[string]types.Resource{}
+	}
 	out := make(map[resourcev3.Type]map[string]types.Resource, len(n.byType))
 	for typ, c := range n.byType {
 		out[typ] = c.GetResources()
@@ -150,7 +209,8 @@ func (s *Server) Resources(nodeID string) map[resourcev3.Type]map[string]types.R
 	return out
 }
 
-// Forget drops gateway nodeID's resources. Envoys still connected as that node keep
+// Forget drops gateway nodeID's resources, and the gateway: new streams that name it
+// are refused until it is added again. Envoys still connected as that node keep
 // their last configuration until they reconnect.
 func (s *Server) Forget(nodeID string) {
 	s.mu.Lock()
@@ -172,8 +232,22 @@ func (s *Server) node(id string) *nodeCache {
 	return n
 }
 
+// lookup returns gateway id's caches, or nil for an unknown gateway; it never creates.
+func (s *Server) lookup(id string) *nodeCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodes[id]
+}
+
+// known reports whether gateway id is served.
+func (s *Server) known(id string) bool { return s.lookup(id) != nil }
+
 func (s *Server) cacheFor(node, typ string) (*cachev3.LinearCache, error) {
-	c := s.node(node).byType[typ]
+	n := s.lookup(node)
+	if n == nil {
+		return nil, &StreamError{Code: codes.NotFound, NodeID: node, Err: ErrUnknownGateway}
+	}
+	c := n.byType[typ]
 	if c == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownType, typ)
 	}

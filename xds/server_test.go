@@ -47,7 +47,7 @@ func TestDeltaSendsOnlyChangedResources(t *testing.T) {
 	const n = 1000
 	builder := xds.NewBuilder()
 	builder.Set(benchState(n))
-	srv := xds.NewServer(ctx)
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
 	srv.SetResources(testNode, builder.Resources())
 
 	client, err := xdsclient.Dial(ctx, xdsclient.ServeLoopback(t, srv), testNode)
@@ -111,7 +111,7 @@ func TestStateOfTheWorld(t *testing.T) {
 	builder := xds.NewBuilder()
 	state := benchState(n)
 	builder.Set(state)
-	srv := xds.NewServer(ctx)
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
 	srv.SetResources(testNode, builder.Resources())
 
 	client := sotwclient.NewADSClient(ctx, &corev3.Node{Id: testNode}, resourcev3.ClusterType)
