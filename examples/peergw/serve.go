@@ -33,6 +33,7 @@ type serveConfig struct {
 	healthAddr     string
 	unhealthyAfter time.Duration
 	retryMax       time.Duration
+	security       securityFlags
 }
 
 func runServe(c *cli, args []string) error {
@@ -45,7 +46,15 @@ Consul with blocking queries. The Envoy node ID is the gateway's service ID; see
 With -health-addr, GET /healthz answers 200 once every gateway's first State is served
 and 503 before, or while reading Consul has failed for longer than -unhealthy-after;
 GET /metrics serves Prometheus metrics. Logs go to stderr. SIGINT or SIGTERM stops
-the watches, ends the xDS streams and exits with status 0.`)
+the watches, ends the xDS streams and exits with status 0.
+
+Every xDS stream must name a gateway given with -gateway-id and carry a Consul ACL
+token (gRPC metadata x-consul-token) with service:write on that gateway's service, as
+Consul's own xDS server requires; tokens are checked with Consul, kept 10s, and
+checked again while the stream is open. With -xds-client-ca-file, a client certificate
+whose SPIFFE URI SAN (or common name) names the gateway's service is let in too. TLS
+(-xds-cert-file, -xds-key-file) is required on any address but loopback; the files are
+reread when they change. -xds-insecure turns all of this off, for development.`)
 	var cf consulFlags
 	cf.register(fs)
 	var ids stringList
@@ -57,10 +66,14 @@ the watches, ends the xDS streams and exits with status 0.`)
 	fs.DurationVar(&cfg.retryMax, "retry-max", 30*time.Second, "longest wait between reads of Consul after errors (backoff from 500ms)")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	cfg.security.register(fs)
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.check(fs, ids, *logFormat, *logLevel); err != nil {
+		return err
+	}
+	if err := cfg.security.check(fs, cfg.listen); err != nil {
 		return err
 	}
 	cfg.ids = ids
@@ -130,7 +143,12 @@ func newControlPlane(conn *consulConn, cfg serveConfig, log *slog.Logger) (*cont
 	streamCtx, stop := context.WithCancel(context.Background())
 	cp.stopStreams = stop
 	cp.metrics = newMetrics(cfg.ids, log)
-	cp.xds = xds.NewServer(streamCtx, xds.WithCallbacks(cp.metrics.callbacks()))
+	secOpts, err := cfg.security.serverOptions(conn, log, cp.metrics.reg)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	cp.xds = xds.NewServer(streamCtx, append(secOpts, xds.WithCallbacks(cp.metrics.callbacks()), xds.WithGateways(cfg.ids...))...)
 	gateways := make([]xds.Gateway, len(cfg.ids))
 	for i, id := range cfg.ids {
 		sources, err := peering.NewConsulSources(conn.cfg, id)
@@ -161,8 +179,7 @@ func (cp *controlPlane) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("xds listener: %w", err)
 	}
-	g := grpc.NewServer()
-	cp.xds.Register(g)
+	g := cp.xds.NewGRPCServer()
 	var hs *http.Server
 	var hlis net.Listener
 	if cp.cfg.healthAddr != "" {
@@ -179,7 +196,8 @@ func (cp *controlPlane) run(ctx context.Context) error {
 			failed <- fmt.Errorf("xds server: %w", err)
 		}
 	})
-	cp.log.Info("xDS server listening", "addr", lis.Addr().String(), "gateways", cp.cfg.ids)
+	cp.log.Info("xDS server listening", "addr", lis.Addr().String(), "gateways", cp.cfg.ids,
+		"tls", cp.cfg.security.certFile != "", "client_certs", cp.cfg.security.clientCAFile != "", "insecure", cp.cfg.security.insecure)
 	if hs != nil {
 		servers.Go(func() {
 			if err := hs.Serve(hlis); !errors.Is(err, http.ErrServerClosed) {

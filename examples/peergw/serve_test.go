@@ -38,9 +38,15 @@ type serveProc struct {
 	healthAddr string
 }
 
-// startServe starts "peergw serve" with JSON logs on free ports, and waits until both
-// servers listen. The process is stopped when the test ends.
+// startServe starts "peergw serve -xds-insecure" with JSON logs on free ports, and
+// waits until both servers listen. The process is stopped when the test ends.
 func startServe(t testing.TB, env []string, args ...string) *serveProc {
+	t.Helper()
+	return startServeSecure(t, env, append([]string{"-xds-insecure"}, args...)...)
+}
+
+// startServeSecure is startServe without -xds-insecure: args give the credentials.
+func startServeSecure(t testing.TB, env []string, args ...string) *serveProc {
 	t.Helper()
 	base := []string{"serve", "-listen", "127.0.0.1:0", "-health-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "debug"}
 	cmd := exec.Command(binary, append(base, args...)...)
@@ -346,7 +352,11 @@ func TestServeErrors(t *testing.T) {
 		{"empty gateway", []string{"-gateway-id", ""}, exitUsage, "is empty or given twice"},
 		{"gateway twice", []string{"-gateway-id", "a", "-gateway-id", "a"}, exitUsage, "is empty or given twice"},
 		{"no health threshold", []string{"-unhealthy-after", "0s"}, exitUsage, "-unhealthy-after must be positive"},
-		{"bad listen address", []string{"-listen", "nowhere"}, exitFailure, "xds listener"},
+		{"bad listen address", []string{"-listen", "nowhere", "-xds-insecure"}, exitFailure, "xds listener"},
+		{"public address without TLS", []string{"-listen", "0.0.0.0:0"}, exitUsage, "is not a loopback address"},
+		{"cert without key", []string{"-xds-cert-file", "c.pem"}, exitUsage, "go together"},
+		{"client CA without TLS", []string{"-xds-client-ca-file", "ca.pem"}, exitUsage, "needs -xds-cert-file"},
+		{"missing TLS files", []string{"-xds-cert-file", "/nonexistent/c.pem", "-xds-key-file", "/nonexistent/k.pem"}, exitFailure, "bad TLS files"},
 		{"bad health address", []string{"-listen", "127.0.0.1:0", "-health-addr", "nowhere"}, exitFailure, "health listener"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"flag"
+	"log/slog"
+	"net"
+	"net/netip"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/status"
+
+	"github.com/peeringgw/peeringgw/xds"
+)
+
+// securityFlags are serve's flags for the xDS server's TLS and authorization.
+type securityFlags struct {
+	certFile, keyFile, clientCAFile string
+	insecure                        bool
+}
+
+func (f *securityFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.certFile, "xds-cert-file", "", "PEM `file` of the xDS server's TLS certificate (chain); reread when it changes")
+	fs.StringVar(&f.keyFile, "xds-key-file", "", "PEM `file` of the xDS server's TLS private key; reread when it changes")
+	fs.StringVar(&f.clientCAFile, "xds-client-ca-file", "", "PEM `file` of the CAs of xDS client certificates: clients must present one, naming their gateway")
+	fs.BoolVar(&f.insecure, "xds-insecure", false, "serve xDS without authorization (and plaintext on any address): for development only")
+}
+
+// check validates the flags against the listen address: TLS needs both files, client
+// certificates need TLS, and a non-loopback address needs TLS or -xds-insecure.
+func (f *securityFlags) check(fs *flag.FlagSet, listen string) error {
+	if (f.certFile == "") != (f.keyFile == "") {
+		return usagef(fs, "-xds-cert-file and -xds-key-file go together")
+	}
+	if f.clientCAFile != "" && f.certFile == "" {
+		return usagef(fs, "-xds-client-ca-file needs -xds-cert-file and -xds-key-file")
+	}
+	if f.certFile == "" && !f.insecure && !loopback(listen) {
+		return usagef(fs, "-listen %s is not a loopback address: give -xds-cert-file and -xds-key-file, or -xds-insecure", listen)
+	}
+	return nil
+}
+
+// loopback reports whether addr's host is a loopback IP or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// serverOptions are the xds.Server options the flags give: TLS, and the authorizers
+// (the Consul ACL token of each stream; and, with a client CA, the client certificate),
+// or none with -xds-insecure. Refused streams are logged and counted.
+func (f *securityFlags) serverOptions(conn *consulConn, log *slog.Logger, reg prometheus.Registerer) ([]xds.ServerOption, error) {
+	refusals := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "peergw_xds_refused_total",
+		Help: "xDS streams refused or ended by the server, by gRPC code.",
+	}, []string{"code"})
+	if err := reg.Register(refusals); err != nil {
+		return nil, err
+	}
+	opts := []xds.ServerOption{xds.WithOnRefused(func(r xds.Refusal) {
+		code := status.Code(r.Err)
+		refusals.WithLabelValues(code.String()).Inc()
+		// Refusal errors never hold a token.
+		log.Warn("xDS stream refused", "node", r.NodeID, "peer", r.Peer, "code", code.String(), "open", r.Open, "error", r.Err)
+	})}
+	if f.certFile != "" {
+		cfg, err := xds.NewTLSConfig(xds.TLSFiles{CertFile: f.certFile, KeyFile: f.keyFile, ClientCAFile: f.clientCAFile})
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, xds.WithTLS(cfg))
+	}
+	if f.insecure {
+		log.Warn("-xds-insecure: every xDS client may read every gateway's configuration, without credentials")
+		return append(opts, xds.WithAuthorizers(xds.AllowAll)), nil
+	}
+	authz := []xds.Authorizer{&xds.ConsulACL{Config: conn.cfg}}
+	if f.clientCAFile != "" {
+		authz = append(authz, xds.CertAuthorizer{})
+	}
+	return append(opts, xds.WithAuthorizers(authz...)), nil
+}
