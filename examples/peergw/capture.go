@@ -22,7 +22,11 @@ bug report, or feed it to "peergw xds -state FILE".`)
 	if err != nil {
 		return err
 	}
-	state, err := peering.ReadState(c.ctx, conn.client, *id)
+	src, err := peering.NewConsulSources(conn.cfg, *id)
+	if err != nil {
+		return err
+	}
+	state, err := src.Read(c.ctx)
 	if err != nil {
 		return conn.explain(fmt.Errorf("read the state of gateway %q: %w", *id, err))
 	}

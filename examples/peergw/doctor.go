@@ -135,7 +135,10 @@ func (c *cli) collectClusters(cf *consulFlags, pf *peerFlags, opts doctorOptions
 // error.
 func collect(ctx context.Context, conn *consulConn, label string, opts doctorOptions) (*cluster, error) {
 	cl := &cluster{Label: label, Address: conn.addr}
-	src := peering.ConsulSources(conn.client, "")
+	src, err := peering.NewConsulSources(conn.cfg, "")
+	if err != nil {
+		return nil, err
+	}
 	keep := func(err error) error {
 		if pe, ok := errors.AsType[*peering.PermissionError](err); ok {
 			cl.Denied = append(cl.Denied, pe)

@@ -166,7 +166,10 @@ func addressHint(addrs []string) string {
 
 // inspectIssuer compares tok with the cluster behind conn.
 func inspectIssuer(ctx context.Context, conn *consulConn, tok *peering.Token) (*issuerReport, error) {
-	src := peering.ConsulSources(conn.client, "")
+	src, err := peering.NewConsulSources(conn.cfg, "")
+	if err != nil {
+		return nil, err
+	}
 	dc, _, err := src.Datacenter.Read(ctx, peering.Version{})
 	if err != nil {
 		return nil, conn.explain(err)

@@ -59,7 +59,11 @@ func (c *cli) xdsState(fs *flag.FlagSet, cf *consulFlags, path, id string) (*pee
 		if err != nil {
 			return nil, err
 		}
-		state, err := peering.ReadState(c.ctx, conn.client, id)
+		src, err := peering.NewConsulSources(conn.cfg, id)
+		if err != nil {
+			return nil, err
+		}
+		state, err := src.Read(c.ctx)
 		if err != nil {
 			return nil, conn.explain(fmt.Errorf("read the state of gateway %q: %w", id, err))
 		}
