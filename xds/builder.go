@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"iter"
 	"slices"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -23,6 +24,7 @@ type Builder struct {
 	t         translator
 	h         hasher
 	clusters  map[string]*clusterEntry
+	entries   slab[clusterEntry]
 	listeners map[string]*listenerEntry
 	version   setVersion
 }
@@ -55,6 +57,8 @@ func (b *Builder) Set(s *peering.State) Changes {
 	m := b.r.model
 	if first {
 		b.t.arena.reserve(m)
+		b.entries.reserve(len(m.Clusters))
+		b.clusters = make(map[string]*clusterEntry, len(m.Clusters))
 	}
 	var ch Changes
 	b.setClusters(m, &d, &ch)
@@ -64,27 +68,25 @@ func (b *Builder) Set(s *peering.State) Changes {
 
 // setClusters translates the clusters and assignments d names and records them in ch.
 func (b *Builder) setClusters(m *Model, d *delta, ch *Changes) {
-	for _, name := range d.clusters {
-		c := findCluster(m.Clusters, name)
-		e := b.clusters[name]
+	for c := range namedClusters(m.Clusters, d.clusters) {
+		e := b.clusters[c.Name]
 		if e == nil {
-			e = &clusterEntry{}
-			b.clusters[name] = e
+			e = b.entries.next()
+			b.clusters[c.Name] = e
 		} else {
-			b.version.remove(kindCluster, name, e.clusterHash)
+			b.version.remove(kindCluster, c.Name, e.clusterHash)
 		}
 		e.cluster, e.clusterHash = b.t.cluster(c), b.h.cluster(c)
-		b.version.add(kindCluster, name, e.clusterHash)
+		b.version.add(kindCluster, c.Name, e.clusterHash)
 		ch.Clusters = append(ch.Clusters, e.cluster)
 	}
-	for _, name := range d.endpoints {
-		c := findCluster(m.Clusters, name)
-		e := b.clusters[name]
+	for c := range namedClusters(m.Clusters, d.endpoints) {
+		e := b.clusters[c.Name]
 		if e.cla != nil {
-			b.version.remove(kindEndpoints, name, e.claHash)
+			b.version.remove(kindEndpoints, c.Name, e.claHash)
 		}
 		e.cla, e.claHash = b.t.arena.assignment(c.Name, c.Endpoints), b.h.assignment(c)
-		b.version.add(kindEndpoints, name, e.claHash)
+		b.version.add(kindEndpoints, c.Name, e.claHash)
 		ch.Endpoints = append(ch.Endpoints, e.cla)
 	}
 	for _, name := range d.removedEndpoints {
@@ -126,6 +128,21 @@ func (b *Builder) setListeners(m *Model, d *delta, ch *Changes) {
 		e.listener, e.hash = b.t.listener(l, chains), b.h.listener(l)
 		b.version.add(kindListener, l.Name, e.hash)
 		ch.Listeners = append(ch.Listeners, e.listener)
+	}
+}
+
+// namedClusters yields the clusters of cs (sorted by name) named in names (sorted).
+func namedClusters(cs []Cluster, names []string) iter.Seq[*Cluster] {
+	return func(yield func(*Cluster) bool) {
+		i := 0
+		for _, name := range names {
+			for i < len(cs) && cs[i].Name < name {
+				i++
+			}
+			if i < len(cs) && cs[i].Name == name && !yield(&cs[i]) {
+				return
+			}
+		}
 	}
 }
 

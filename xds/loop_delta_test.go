@@ -21,7 +21,7 @@ import (
 func startLoop(t *testing.T, ts *testSources) (*xds.Server, *xds.Loop) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	srv := xds.NewServer(ctx)
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
 	loop, err := xds.NewLoop(srv, []xds.Gateway{{ID: testNode, Sources: ts.sources()}},
 		xds.WithWatchOptions(peering.WithQuietPeriod(0)))
 	require.NoError(t, err)

@@ -226,7 +226,7 @@ func runLoopSequence(t *testing.T, r *rand.Rand, ops []op) {
 	}
 	ts := newTestSources(state)
 	ctx, cancel := context.WithCancel(t.Context())
-	srv := xds.NewServer(ctx)
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
 	rec := &loopRecorder{prev: newWire()}
 	loop, err := xds.NewLoop(srv, []xds.Gateway{{ID: testNode, Sources: ts.sources()}}, xds.WithObserver(rec),
 		xds.WithWatchOptions(peering.WithQuietPeriod(0), peering.WithBackoff(time.Millisecond, 5*time.Millisecond)))

@@ -39,7 +39,7 @@ type pipeline struct {
 func startPipeline(b *testing.B, sim *consulsim.Server, opts ...peering.ConsulOption) *pipeline {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &pipeline{sim: sim, srv: xds.NewServer(ctx), updates: make(chan *xds.Update, 16)}
+	p := &pipeline{sim: sim, srv: xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll)), updates: make(chan *xds.Update, 16)}
 	sources, err := peering.NewConsulSources(sim.Config(), consulsim.GatewayID, opts...)
 	if err != nil {
 		b.Fatal(err)
