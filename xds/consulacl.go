@@ -76,6 +76,9 @@ func (c *ConsulACL) Authorize(ctx context.Context, s StreamInfo) error {
 	if len(tokens) > 1 {
 		return fmt.Errorf("%w: %d %s values", ErrPermissionDenied, len(tokens), ConsulTokenHeader)
 	}
+	if !validToken(tokens[0]) {
+		return fmt.Errorf("%w: malformed %s", ErrPermissionDenied, ConsulTokenHeader)
+	}
 	service := s.NodeID
 	if c.Service != nil {
 		service = c.Service(s.NodeID)
@@ -116,6 +119,20 @@ func (c *ConsulACL) Authorize(ctx context.Context, s StreamInfo) error {
 	}
 	c.cache[key] = aclAnswer{err: err, expires: now.Add(ttl)}
 	return err
+}
+
+// validToken reports whether a token is 1 to 256 printable ASCII characters without
+// spaces, as Consul's secret IDs (UUIDs) are; anything else is refused unasked.
+func validToken(tok string) bool {
+	if len(tok) == 0 || len(tok) > 256 {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] <= ' ' || tok[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *ConsulACL) init() {
