@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -33,6 +34,8 @@ type bootstrapArgs struct {
 	xdsPort         int
 	adminAddr       netip.AddrPort
 	connectTimeout  time.Duration
+	xdsTLS          bootstrapTLS
+	token           string // sent as x-consul-token; empty for none
 }
 
 func runBootstrap(c *cli, args []string) error {
@@ -40,7 +43,14 @@ func runBootstrap(c *cli, args []string) error {
 Print the Envoy bootstrap that points a mesh gateway's Envoy at "peergw serve": the node
 ID is the gateway's service ID, listeners and clusters come over delta ADS (v3) from
 -xds-addr, reached through a static HTTP/2 cluster, and the admin interface listens on
--admin-addr. Run Envoy with "envoy -c bootstrap.json".`)
+-admin-addr. Run Envoy with "envoy -c bootstrap.json".
+
+With -grpc-ca-file the xDS cluster uses TLS and verifies the server with those CAs
+(inlined), with -grpc-client-cert-file and -grpc-client-key-file it presents a client
+certificate, and the ACL token (-token, -token-file, $CONSUL_HTTP_TOKEN_FILE or
+$CONSUL_HTTP_TOKEN) is sent as gRPC metadata x-consul-token, as
+"consul connect envoy -bootstrap" does. The bootstrap then holds the token: keep it
+private.`)
 	var a bootstrapArgs
 	fs.StringVar(&a.nodeID, "gateway-id", gateway.DefaultName, "service instance `ID` of the gateway: the Envoy node ID")
 	fs.StringVar(&a.cluster, "cluster", gateway.DefaultName, "Envoy node `cluster`: the gateway's service name")
@@ -48,6 +58,8 @@ ID is the gateway's service ID, listeners and clusters come over delta ADS (v3) 
 	admin := fs.String("admin-addr", "127.0.0.1:19000", "`ip:port` of Envoy's admin interface")
 	fs.DurationVar(&a.connectTimeout, "connect-timeout", time.Second, "connect timeout to the xDS server")
 	format := fs.String("format", "json", "output `format`: json or yaml")
+	var sec bootstrapSecurityFlags
+	sec.register(fs)
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +79,9 @@ ID is the gateway's service ID, listeners and clusters come over delta ADS (v3) 
 	}
 	if a.nodeID == "" || a.connectTimeout <= 0 {
 		return usagef(fs, "-gateway-id must not be empty and -connect-timeout must be positive")
+	}
+	if a.xdsTLS, a.token, err = sec.resolve(fs, os.Getenv); err != nil {
+		return err
 	}
 	b, err := buildBootstrap(a)
 	if err != nil {
@@ -128,9 +143,12 @@ func buildBootstrap(a bootstrapArgs) (*bootstrapv3.Bootstrap, error) {
 			AdsConfig: &corev3.ApiConfigSource{
 				ApiType:             corev3.ApiConfigSource_DELTA_GRPC,
 				TransportApiVersion: corev3.ApiVersion_V3,
-				GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: xdsClusterName},
-				}}},
+				GrpcServices: []*corev3.GrpcService{{
+					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: xdsClusterName},
+					},
+					InitialMetadata: tokenMetadata(a.token),
+				}},
 				SetNodeOnFirstMessageOnly: true,
 			},
 			CdsConfig: ads,
@@ -158,8 +176,13 @@ func xdsCluster(a bootstrapArgs) (*clusterv3.Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http protocol options: %w", err)
 	}
+	transport, err := a.xdsTLS.transportSocket()
+	if err != nil {
+		return nil, err
+	}
 	return &clusterv3.Cluster{
 		Name:                          xdsClusterName,
+		TransportSocket:               transport,
 		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: typ},
 		ConnectTimeout:                durationpb.New(a.connectTimeout),
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsKey: opts},

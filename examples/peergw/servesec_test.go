@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/hashicorp/consul/api"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/peeringgw/peeringgw/gateway"
+	"github.com/peeringgw/peeringgw/internal/testconsul"
+	"github.com/peeringgw/peeringgw/internal/xdsclient"
+)
+
+// pki makes certificates for a test: each is signed by the issuer given, or by itself.
+type pki struct {
+	t   *testing.T
+	dir string
+}
+
+type issued struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pair tls.Certificate
+	// certFile and keyFile hold the PEM forms.
+	certFile, keyFile string
+}
+
+func (p pki) make(name string, tmpl *x509.Certificate, issuer *issued) *issued {
+	p.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(p.t, err)
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	parent, signer := tmpl, key
+	if issuer != nil {
+		parent, signer = issuer.cert, issuer.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	require.NoError(p.t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(p.t, err)
+	out := &issued{key: key, certFile: filepath.Join(p.dir, name+".pem"), keyFile: filepath.Join(p.dir, name+"-key.pem")}
+	out.cert, err = x509.ParseCertificate(der)
+	require.NoError(p.t, err)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	require.NoError(p.t, os.WriteFile(out.certFile, certPEM, 0o600))
+	require.NoError(p.t, os.WriteFile(out.keyFile, keyPEM, 0o600))
+	out.pair, err = tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(p.t, err)
+	return out
+}
+
+func (p pki) ca(name string) *issued {
+	return p.make(name, &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}, nil)
+}
+
+func (p pki) client(name, service string, ca *issued) *issued {
+	u, err := url.Parse("spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/" + service)
+	require.NoError(p.t, err)
+	return p.make(name, &x509.Certificate{URIs: []*url.URL{u}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca)
+}
+
+func (p pki) server(ca *issued) *issued {
+	return p.make("server", &x509.Certificate{Subject: pkix.Name{CommonName: "peergw"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca)
+}
+
+// xdsCode opens a delta stream as gateway id with token (if any) and returns the code of
+// its first answer: OK when it got its clusters.
+func xdsCode(t *testing.T, addr string, creds credentials.TransportCredentials, id, token string) codes.Code {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	defer cancel()
+	if token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-consul-token", token)
+	}
+	c, err := xdsclient.Dial(ctx, conn, id)
+	if err == nil {
+		if err = c.Subscribe(resourcev3.ClusterType); err == nil {
+			_, err = c.Recv()
+		}
+	}
+	return status.Code(err)
+}
+
+func tlsCreds(ca *issued, certs ...tls.Certificate) credentials.TransportCredentials {
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	return credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: certs, MinVersion: tls.VersionTLS12})
+}
+
+// TestServeSecure runs serve against a Consul with ACLs on and default deny, over TLS
+// and then mutual TLS, and checks who reads a gateway's configuration.
+func TestServeSecure(t *testing.T) {
+	t.Parallel()
+	const mgmt = "0f3c2b1a-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
+	dc1 := startConsul(t, testconsul.WithACLs(mgmt))
+	client := dc1.Client()
+	registerGateway(t, client, wanGateway)
+	token := func(name, rules string) string {
+		p, _, err := client.ACL().PolicyCreate(&api.ACLPolicy{Name: name, Rules: rules}, nil)
+		require.NoError(t, err)
+		tok, _, err := client.ACL().TokenCreate(&api.ACLToken{Policies: []*api.ACLTokenPolicyLink{{ID: p.ID}}}, nil)
+		require.NoError(t, err)
+		return tok.SecretID
+	}
+	write := token("gw-write", `service "mesh-gateway" { policy = "write" }`)
+	read := token("gw-read", `service "mesh-gateway" { policy = "read" }`)
+	env := []string{"CONSUL_HTTP_ADDR=" + dc1.HTTPAddr, "CONSUL_HTTP_TOKEN=" + mgmt}
+	p := pki{t: t, dir: t.TempDir()}
+	serverCA, clientCA, otherCA := p.ca("server-ca"), p.ca("client-ca"), p.ca("other-ca")
+	srvCert := p.server(serverCA)
+
+	t.Run("loopback without TLS", func(t *testing.T) {
+		t.Parallel()
+		s := startServeSecure(t, env)
+		assert.Equal(t, codes.Unauthenticated, xdsCode(t, s.xdsAddr, insecure.NewCredentials(), gateway.DefaultName, ""))
+		assert.Equal(t, codes.OK, xdsCode(t, s.xdsAddr, insecure.NewCredentials(), gateway.DefaultName, write))
+		assert.Contains(t, s.logText(), `"msg":"xDS stream refused"`)
+		assert.NotContains(t, s.logText(), write, "got the token in the logs")
+	})
+	t.Run("TLS and tokens", func(t *testing.T) {
+		t.Parallel()
+		s := startServeSecure(t, env, "-xds-cert-file", srvCert.certFile, "-xds-key-file", srvCert.keyFile)
+		creds := tlsCreds(serverCA)
+		for _, tt := range []struct {
+			name, token string
+			creds       credentials.TransportCredentials
+			want        codes.Code
+		}{
+			{"plaintext", write, insecure.NewCredentials(), codes.Unavailable},
+			{"no token", "", creds, codes.Unauthenticated},
+			{"unknown token", "00000000-0000-4000-8000-000000000000", creds, codes.PermissionDenied},
+			{"service:read token", read, creds, codes.PermissionDenied},
+			{"service:write token", write, creds, codes.OK},
+		} {
+			assert.Equal(t, tt.want, xdsCode(t, s.xdsAddr, tt.creds, gateway.DefaultName, tt.token), tt.name)
+		}
+		assert.Equal(t, codes.NotFound, xdsCode(t, s.xdsAddr, creds, "made-up", write), "unknown gateway")
+		_, metrics := s.get(t, "/metrics")
+		assert.Contains(t, metrics, `peergw_xds_refused_total{code="PermissionDenied"} 2`)
+		for _, tok := range []string{write, read, mgmt} {
+			assert.NotContains(t, s.logText(), tok, "got a token in the logs")
+		}
+	})
+	t.Run("mutual TLS", func(t *testing.T) {
+		t.Parallel()
+		s := startServeSecure(t, env, "-xds-cert-file", srvCert.certFile, "-xds-key-file", srvCert.keyFile, "-xds-client-ca-file", clientCA.certFile)
+		mine := p.client("client-mine", gateway.DefaultName, clientCA)
+		theirs := p.client("client-theirs", "other-gateway", clientCA)
+		foreign := p.client("client-foreign", gateway.DefaultName, otherCA)
+		assert.Equal(t, codes.Unavailable, xdsCode(t, s.xdsAddr, tlsCreds(serverCA), gateway.DefaultName, write), "no client certificate")
+		assert.Equal(t, codes.Unavailable, xdsCode(t, s.xdsAddr, tlsCreds(serverCA, foreign.pair), gateway.DefaultName, ""), "certificate of another CA")
+		assert.Equal(t, codes.PermissionDenied, xdsCode(t, s.xdsAddr, tlsCreds(serverCA, theirs.pair), gateway.DefaultName, ""), "certificate of another gateway")
+		assert.Equal(t, codes.OK, xdsCode(t, s.xdsAddr, tlsCreds(serverCA, theirs.pair), gateway.DefaultName, write), "another gateway's certificate and a token")
+		assert.Equal(t, codes.OK, xdsCode(t, s.xdsAddr, tlsCreds(serverCA, mine.pair), gateway.DefaultName, ""), "the gateway's certificate")
+	})
+}
