@@ -45,7 +45,7 @@ func FuzzAuthorize(f *testing.F) {
 	const goodToken, service = "4b1c2d3e-good", "gw"
 	consul := httptest.NewServer(fakeACL(goodToken, service))
 	f.Cleanup(consul.Close)
-	acl := &xds.ConsulACL{Config: &api.Config{Address: consul.URL}}
+	acl := &xds.ConsulACL{Config: &api.Config{Address: consul.URL}, Service: func(id string) string { return id }}
 	f.Add("gw", goodToken, "spiffe://td.consul/ns/default/dc/dc1/svc/gw", "gw", "", true)
 	f.Add("gw", "other", "spiffe://td.consul/ap/default/ns/default/dc/dc1/svc/gw", "", "td.consul", true)
 	f.Add("gw", "", "spiffe://td.consul/ns/default/dc/dc1/svc/gw/extra", "gw", "", false)

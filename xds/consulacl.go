@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -30,16 +31,19 @@ var ErrACLUnavailable = errors.New("xds: consul cannot check the token")
 
 // ConsulACL authorizes streams as Consul's xDS server does: the stream's metadata
 // carries a Consul ACL token (x-consul-token) that must exist and grant service:write on
-// the gateway's service. It asks Consul with POST /v1/internal/acl/authorize, which
-// resolves the token (an unknown or deleted token fails) and evaluates the rule, and
-// keeps each answer for CacheTTL. A Consul that cannot answer lets no one in. With the
+// the gateway's service. Unless Service is set, the service's name is that of the
+// service instance whose ID is the node ID, read from the agent with the stream's own
+// token (GET /v1/agent/service/<id>, which needs service:read). It asks Consul with
+// POST /v1/internal/acl/authorize, which resolves the token (an unknown or deleted token
+// fails) and evaluates the rule, and keeps each answer for CacheTTL. A Consul that cannot answer lets no one in. With the
 // Server's re-authorization (see [WithReauthorize]), a token deleted or stripped of the
 // right ends its open streams within CacheTTL plus that interval.
 type ConsulACL struct {
 	// Config is where Consul is: Address, Scheme and TLSConfig are used; its Token is
 	// not (each stream's own token is).
 	Config *api.Config
-	// Service maps a node ID to the gateway's service name; by default the node ID.
+	// Service maps a node ID to the gateway's service name; by default the agent is
+	// asked, with the stream's token.
 	Service func(nodeID string) string
 	// CacheTTL is how long an answer is kept; 0 means [DefaultACLCacheTTL].
 	CacheTTL time.Duration
@@ -79,14 +83,10 @@ func (c *ConsulACL) Authorize(ctx context.Context, s StreamInfo) error {
 	if !validToken(tokens[0]) {
 		return fmt.Errorf("%w: malformed %s", ErrPermissionDenied, ConsulTokenHeader)
 	}
-	service := s.NodeID
-	if c.Service != nil {
-		service = c.Service(s.NodeID)
+	if s.NodeID == "" {
+		return fmt.Errorf("%w: no node ID", ErrPermissionDenied)
 	}
-	if service == "" {
-		return fmt.Errorf("%w: no service for the node", ErrPermissionDenied)
-	}
-	key := sha256.Sum256([]byte(service + "\x00" + tokens[0]))
+	key := sha256.Sum256([]byte(s.NodeID + "\x00" + tokens[0]))
 	now := time.Now()
 	c.mu.Lock()
 	a, ok := c.cache[key]
@@ -94,7 +94,7 @@ func (c *ConsulACL) Authorize(ctx context.Context, s StreamInfo) error {
 	if ok && now.Before(a.expires) {
 		return a.err
 	}
-	err := c.ask(ctx, tokens[0], service)
+	err := c.check(ctx, tokens[0], s.NodeID)
 	if ctx.Err() != nil {
 		return err // not cached: the stream ended, Consul may have been fine
 	}
@@ -172,8 +172,8 @@ type aclResponse struct {
 	Allow bool
 }
 
-// ask asks Consul whether token grants service:write on service.
-func (c *ConsulACL) ask(ctx context.Context, token, service string) error {
+// check finds node's service and asks Consul whether token grants service:write on it.
+func (c *ConsulACL) check(ctx context.Context, token, node string) error {
 	c.once.Do(c.init)
 	if c.initErr != nil {
 		return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, c.initErr)
@@ -184,11 +184,46 @@ func (c *ConsulACL) ask(ctx context.Context, token, service string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	body, err := json.Marshal([]aclRequest{{Resource: "service", Segment: service, Access: "write"}})
-	if err != nil {
-		return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, err)
+	service := node
+	if c.Service != nil {
+		service = c.Service(node)
+	} else {
+		var svc struct{ Service string }
+		if err := c.call(ctx, http.MethodGet, "/v1/agent/service/"+url.PathEscape(node), token, nil, &svc); err != nil {
+			return err
+		}
+		service = svc.Service
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/internal/acl/authorize", bytes.NewReader(body))
+	if service == "" {
+		return fmt.Errorf("%w: no service for the node", ErrPermissionDenied)
+	}
+	var out []aclResponse
+	if err := c.call(ctx, http.MethodPost, "/v1/internal/acl/authorize", token,
+		[]aclRequest{{Resource: "service", Segment: service, Access: "write"}}, &out); err != nil {
+		return err
+	}
+	if len(out) != 1 {
+		return fmt.Errorf("%w: %w: unexpected answer", ErrPermissionDenied, ErrACLUnavailable)
+	}
+	if !out[0].Allow {
+		return fmt.Errorf("%w: token lacks service:write on %q", ErrPermissionDenied, service)
+	}
+	return nil
+}
+
+// call makes one request to Consul with token and decodes the JSON answer into out.
+// Its errors wrap ErrPermissionDenied, and ErrACLUnavailable unless Consul refused the
+// token (403) or knows no such service (404).
+func (c *ConsulACL) call(ctx context.Context, method, path, token string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, err)
 	}
@@ -200,23 +235,23 @@ func (c *ConsulACL) ask(ctx context.Context, token, service string) error {
 		return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
 	if err != nil {
 		return fmt.Errorf("%w: %w: %w", ErrPermissionDenied, ErrACLUnavailable, err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusForbidden:
-		// Consul answers 403 "ACL not found" for a token it does not know.
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusForbidden:
+		// Consul answers 403 for a token it does not know ("ACL not found") and for one
+		// that lacks the right to read the service.
 		return fmt.Errorf("%w: token not accepted by Consul", ErrPermissionDenied)
-	case resp.StatusCode != http.StatusOK:
+	case http.StatusNotFound:
+		return fmt.Errorf("%w: no such service instance registered with the agent", ErrPermissionDenied)
+	default:
 		return fmt.Errorf("%w: %w: HTTP %d", ErrPermissionDenied, ErrACLUnavailable, resp.StatusCode)
 	}
-	var out []aclResponse
-	if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
+	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("%w: %w: unexpected answer", ErrPermissionDenied, ErrACLUnavailable)
-	}
-	if !out[0].Allow {
-		return fmt.Errorf("%w: token lacks service:write on %q", ErrPermissionDenied, service)
 	}
 	return nil
 }

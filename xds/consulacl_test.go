@@ -42,9 +42,14 @@ func withToken(ctx context.Context, token string) context.Context {
 func TestConsulACL(t *testing.T) {
 	agent := testconsul.Start(t, testconsul.WithACLs(aclManagementToken))
 	client := agent.Client()
-	write := aclToken(t, client, "gw-write", `service "gw-a" { policy = "write" }`)
-	read := aclToken(t, client, "gw-read", `service "gw-a" { policy = "read" }`)
+	// Instance gw-a of service mesh-gateway-a: tokens need service:write on the name.
+	require.NoError(t, client.Agent().ServiceRegister(&api.AgentServiceRegistration{
+		ID: "gw-a", Name: "mesh-gateway-a", Kind: api.ServiceKindMeshGateway, Port: 8443, Address: "127.0.0.1",
+	}))
+	write := aclToken(t, client, "gw-write", `service "mesh-gateway-a" { policy = "write" }`)
+	read := aclToken(t, client, "gw-read", `service "mesh-gateway-a" { policy = "read" }`)
 	other := aclToken(t, client, "other-write", `service "gw-b" { policy = "write" }`)
+	byID := aclToken(t, client, "id-write", `service "gw-a" { policy = "write" }`)
 
 	const ttl = 500 * time.Millisecond
 	var refusals []xds.Refusal
@@ -62,6 +67,7 @@ func TestConsulACL(t *testing.T) {
 		{"unknown token", "00000000-1111-2222-3333-444444444444", codes.PermissionDenied},
 		{"service:read only", read.SecretID, codes.PermissionDenied},
 		{"service:write on another service", other.SecretID, codes.PermissionDenied},
+		{"service:write on the instance ID, not the service", byID.SecretID, codes.PermissionDenied},
 		{"service:write", write.SecretID, codes.OK},
 	}
 	for _, tt := range tests {
@@ -76,10 +82,10 @@ func TestConsulACL(t *testing.T) {
 	for len(refused) > 0 {
 		refusals = append(refusals, <-refused)
 	}
-	require.Len(t, refusals, 4)
+	require.Len(t, refusals, 5)
 	for _, r := range refusals {
 		assert.ErrorIs(t, r.Err, map[bool]error{true: xds.ErrUnauthenticated, false: xds.ErrPermissionDenied}[status.Code(r.Err) == codes.Unauthenticated])
-		for _, tok := range []*api.ACLToken{write, read, other} {
+		for _, tok := range []*api.ACLToken{write, read, other, byID} {
 			assert.NotContains(t, fmt.Sprint(r.Err), tok.SecretID)
 		}
 	}
@@ -112,7 +118,7 @@ func TestConsulACLUnavailable(t *testing.T) {
 		"unreachable":   {Address: "127.0.0.1:1"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			authz := &xds.ConsulACL{Config: cfg, Timeout: 2 * time.Second}
+			authz := &xds.ConsulACL{Config: cfg, Timeout: 2 * time.Second, Service: func(id string) string { return id }}
 			err := authz.Authorize(t.Context(), xds.StreamInfo{NodeID: "gw-a", Metadata: metadata.Pairs(xds.ConsulTokenHeader, "anything")})
 			assert.ErrorIs(t, err, xds.ErrACLUnavailable)
 			assert.ErrorIs(t, err, xds.ErrPermissionDenied)

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/status"
@@ -53,6 +58,48 @@ func loopback(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// serviceNames reads the service name of a gateway instance from the agent, with
+// serve's own token, and keeps it for serviceNameTTL.
+type serviceNames struct {
+	client *api.Client
+
+	mu    sync.Mutex
+	names map[string]serviceName
+}
+
+type serviceName struct {
+	name    string
+	expires time.Time
+}
+
+// serviceNameTTL is how long a gateway's service name is kept.
+const serviceNameTTL = 30 * time.Second
+
+func newServiceNames(client *api.Client) *serviceNames {
+	return &serviceNames{client: client, names: map[string]serviceName{}}
+}
+
+// name returns the service name of instance id, or "" when the agent does not say,
+// which lets no certificate in.
+func (s *serviceNames) name(id string) string {
+	s.mu.Lock()
+	n, ok := s.names[id]
+	s.mu.Unlock()
+	if ok && time.Now().Before(n.expires) {
+		return n.name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	svc, _, err := s.client.Agent().Service(id, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil || svc == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names[id] = serviceName{name: svc.Service, expires: time.Now().Add(serviceNameTTL)}
+	return svc.Service
+}
+
 // serverOptions are the xds.Server options the flags give: TLS, and the authorizers
 // (the Consul ACL token of each stream; and, with a client CA, the client certificate),
 // or none with -xds-insecure. Refused streams are logged and counted.
@@ -83,7 +130,7 @@ func (f *securityFlags) serverOptions(conn *consulConn, log *slog.Logger, reg pr
 	}
 	authz := []xds.Authorizer{&xds.ConsulACL{Config: conn.cfg}}
 	if f.clientCAFile != "" {
-		authz = append(authz, xds.CertAuthorizer{})
+		authz = append(authz, xds.CertAuthorizer{Service: newServiceNames(conn.client).name})
 	}
 	return append(opts, xds.WithAuthorizers(authz...)), nil
 }
