@@ -32,6 +32,8 @@ var (
 	// ErrNodeChanged: a request names another node than the stream's first request
 	// (code InvalidArgument).
 	ErrNodeChanged = errors.New("xds: node changed on a stream")
+	// ErrNoRequest: a stream sent no request in time (code DeadlineExceeded).
+	ErrNoRequest = errors.New("xds: no first request")
 	// ErrSlowClient: a response could not be sent within the send timeout, because the
 	// client does not read (code DeadlineExceeded).
 	ErrSlowClient = errors.New("xds: client does not read")
@@ -204,7 +206,10 @@ const (
 	DefaultMaxStreamsPerGateway = 256
 	// DefaultReauthorize is the default interval at which open streams are authorized
 	// again.
-	DefaultReauthorize = 5 * time.Second
+	DefaultReauthorize = time.Second
+	// DefaultFirstRequestTimeout is how long a new stream may take to send its first
+	// request before it is ended, so that idle streams do not hold the stream limits.
+	DefaultFirstRequestTimeout = 15 * time.Second
 	// DefaultSendTimeout is the default time a response may take to be sent before
 	// the stream is ended as not reading.
 	DefaultSendTimeout = 30 * time.Second
@@ -212,10 +217,11 @@ const (
 
 func defaultServerOptions() serverOptions {
 	return serverOptions{
-		reauthorize: DefaultReauthorize,
-		maxStreams:  DefaultMaxStreams,
-		maxPerGW:    DefaultMaxStreamsPerGateway,
-		sendTimeout: DefaultSendTimeout,
+		reauthorize:  DefaultReauthorize,
+		maxStreams:   DefaultMaxStreams,
+		maxPerGW:     DefaultMaxStreamsPerGateway,
+		sendTimeout:  DefaultSendTimeout,
+		firstRequest: DefaultFirstRequestTimeout,
 	}
 }
 
@@ -260,6 +266,17 @@ func WithSendTimeout(d time.Duration) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) {
 		if d > 0 {
 			o.sendTimeout = d
+		}
+	})
+}
+
+// WithFirstRequestTimeout sets how long a new stream may take to send its first
+// request before it is ended with [ErrNoRequest]. The default is
+// [DefaultFirstRequestTimeout].
+func WithFirstRequestTimeout(d time.Duration) ServerOption {
+	return serverOptionFunc(func(o *serverOptions) {
+		if d > 0 {
+			o.firstRequest = d
 		}
 	})
 }

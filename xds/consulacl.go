@@ -55,8 +55,15 @@ type ConsulACL struct {
 	base    string
 	initErr error
 
-	mu    sync.Mutex
-	cache map[[sha256.Size]byte]aclAnswer
+	mu       sync.Mutex
+	cache    map[[sha256.Size]byte]aclAnswer
+	inflight map[[sha256.Size]byte]*aclFlight
+}
+
+// aclFlight is a question to Consul in progress; err is set before done is closed.
+type aclFlight struct {
+	done chan struct{}
+	err  error
 }
 
 // aclAnswer is a cached decision: nil error to allow.
@@ -90,11 +97,32 @@ func (c *ConsulACL) Authorize(ctx context.Context, s StreamInfo) error {
 	now := time.Now()
 	c.mu.Lock()
 	a, ok := c.cache[key]
-	c.mu.Unlock()
 	if ok && now.Before(a.expires) {
+		c.mu.Unlock()
 		return a.err
 	}
+	// Streams of one token that miss together share one question to Consul.
+	if f := c.inflight[key]; f != nil {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrPermissionDenied, ctx.Err())
+		}
+	}
+	if c.inflight == nil {
+		c.inflight = map[[sha256.Size]byte]*aclFlight{}
+	}
+	f := &aclFlight{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.mu.Unlock()
 	err := c.check(ctx, tokens[0], s.NodeID)
+	f.err = err
+	c.mu.Lock()
+	delete(c.inflight, key)
+	c.mu.Unlock()
+	close(f.done)
 	if ctx.Err() != nil {
 		return err // not cached: the stream ended, Consul may have been fine
 	}

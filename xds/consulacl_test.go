@@ -3,6 +3,9 @@ package xds_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,4 +127,30 @@ func TestConsulACLUnavailable(t *testing.T) {
 			assert.ErrorIs(t, err, xds.ErrPermissionDenied)
 		})
 	}
+}
+
+// TestConsulACLSharesQuestions asks Consul once for many streams of one token that
+// arrive together, and again only after the cache time.
+func TestConsulACLSharesQuestions(t *testing.T) {
+	var asked atomic.Int64
+	release := make(chan struct{})
+	consul := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		<-release
+		fakeACL("tok", "gw").ServeHTTP(w, r)
+	}))
+	t.Cleanup(consul.Close)
+	authz := &xds.ConsulACL{Config: &api.Config{Address: consul.URL}, Service: func(id string) string { return id }, CacheTTL: time.Hour}
+	info := xds.StreamInfo{NodeID: "gw", Metadata: metadata.Pairs(xds.ConsulTokenHeader, "tok")}
+	errs := make(chan error, 50)
+	for range 50 {
+		go func() { errs <- authz.Authorize(t.Context(), info) }()
+	}
+	require.Eventually(t, func() bool { return asked.Load() == 1 }, 5*time.Second, time.Millisecond)
+	close(release)
+	for range 50 {
+		require.NoError(t, <-errs)
+	}
+	require.NoError(t, authz.Authorize(t.Context(), info))
+	assert.Equal(t, int64(1), asked.Load(), "got Consul asked more than once")
 }

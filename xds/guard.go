@@ -274,10 +274,29 @@ func (g *guardedStream[Req, Resp]) Recv() (*Req, error) {
 }
 
 func (g *guardedStream[Req, Resp]) first() (*Req, error) {
-	req, err := g.BidiStreamingServer.Recv()
-	if err != nil {
-		return nil, err
+	type result struct {
+		req *Req
+		err error
 	}
+	ch := make(chan result, 1)
+	go func() {
+		req, err := g.BidiStreamingServer.Recv()
+		ch <- result{req, err}
+	}()
+	t := time.NewTimer(g.s.opts.firstRequest)
+	defer t.Stop()
+	var req *Req
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, r.err
+		}
+		req = r.req
+	case <-t.C:
+		// The receiving goroutine returns when the stream ends, which this causes.
+		return nil, g.refuse(&StreamError{Code: codes.DeadlineExceeded, Err: fmt.Errorf("%w in %s", ErrNoRequest, g.s.opts.firstRequest)})
+	}
+	var err error
 	g.info = streamInfo(g.ctx, nodeID(req))
 	if err := g.s.admit(g.ctx, g.info); err != nil {
 		return nil, g.refuse(err)

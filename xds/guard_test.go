@@ -157,3 +157,16 @@ func TestAuthorizerRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleStreamEnded ends a stream that sends no request, so that idle streams do not
+// hold the stream limits.
+func TestIdleStreamEnded(t *testing.T) {
+	srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithGateways(testNode),
+		xds.WithFirstRequestTimeout(200*time.Millisecond))
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(xdsclient.ServeLoopback(t, srv)).DeltaAggregatedResources(t.Context())
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = stream.Recv()
+	assert.Equal(t, codes.DeadlineExceeded, status.Code(err), "got %v", err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}

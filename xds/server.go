@@ -69,16 +69,17 @@ var _ cachev3.Cache = (*Server)(nil)
 type ServerOption interface{ apply(*serverOptions) }
 
 type serverOptions struct {
-	callbacks   serverv3.Callbacks
-	gateways    []string
-	authorizers []Authorizer
-	onRefused   func(Refusal)
-	reauthorize time.Duration
-	maxStreams  int
-	maxPerGW    int
-	sendTimeout time.Duration
-	tls         *tls.Config
-	keepalive   *Keepalive
+	callbacks    serverv3.Callbacks
+	gateways     []string
+	authorizers  []Authorizer
+	onRefused    func(Refusal)
+	reauthorize  time.Duration
+	maxStreams   int
+	maxPerGW     int
+	sendTimeout  time.Duration
+	firstRequest time.Duration
+	tls          *tls.Config
+	keepalive    *Keepalive
 }
 
 type serverOptionFunc func(*serverOptions)
