@@ -247,15 +247,7 @@ func (g *guardedStream[Req, Resp]) Recv() (*Req, error) {
 	if !g.admitted {
 		return g.first()
 	}
-	type result struct {
-		req *Req
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		req, err := g.BidiStreamingServer.Recv()
-		ch <- result{req, err}
-	}()
+	ch := g.recvAsync()
 	select {
 	case r := <-ch:
 		if r.err == nil {
@@ -273,16 +265,25 @@ func (g *guardedStream[Req, Resp]) Recv() (*Req, error) {
 	}
 }
 
-func (g *guardedStream[Req, Resp]) first() (*Req, error) {
-	type result struct {
-		req *Req
-		err error
-	}
-	ch := make(chan result, 1)
+// received is what one Recv of the underlying stream gave.
+type received[Req any] struct {
+	req *Req
+	err error
+}
+
+// recvAsync receives the next request in a goroutine of its own, so that the caller can
+// stop waiting; the goroutine returns when the stream ends at the latest.
+func (g *guardedStream[Req, Resp]) recvAsync() <-chan received[Req] {
+	ch := make(chan received[Req], 1)
 	go func() {
 		req, err := g.BidiStreamingServer.Recv()
-		ch <- result{req, err}
+		ch <- received[Req]{req, err}
 	}()
+	return ch
+}
+
+func (g *guardedStream[Req, Resp]) first() (*Req, error) {
+	ch := g.recvAsync()
 	t := time.NewTimer(g.s.opts.firstRequest)
 	defer t.Stop()
 	var req *Req
