@@ -170,3 +170,18 @@ func TestIdleStreamEnded(t *testing.T) {
 	assert.Equal(t, codes.DeadlineExceeded, status.Code(err), "got %v", err)
 	assert.Less(t, time.Since(start), 5*time.Second)
 }
+
+// TestStateOfTheWorldGuarded refuses state-of-the-world streams as delta ones: an
+// unknown node, then a known one without credentials.
+func TestStateOfTheWorldGuarded(t *testing.T) {
+	srv := xds.NewServer(t.Context(), xds.WithGateways(testNode))
+	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(xdsclient.ServeLoopback(t, srv))
+	for node, want := range map[string]codes.Code{"made-up": codes.NotFound, testNode: codes.Unauthenticated} {
+		stream, err := ads.StreamAggregatedResources(t.Context())
+		require.NoError(t, err)
+		require.NoError(t, stream.Send(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: node}, TypeUrl: resourcev3.ClusterType}))
+		_, err = stream.Recv()
+		assert.Equal(t, want, status.Code(err), "node %s: got %v", node, err)
+	}
+	assert.Equal(t, []string{testNode}, srv.Gateways())
+}
