@@ -198,9 +198,7 @@ func guard[Req, Resp any](s *Server, st grpc.BidiStreamingServer[Req, Resp], h f
 	defer cancel()
 	gs := &guardedStream[Req, Resp]{BidiStreamingServer: st, s: s, ctx: ctx, ended: make(chan struct{})}
 	err = h(gs)
-	if gs.leave != nil {
-		gs.leave()
-	}
+	gs.close()
 	if end := gs.endErr(); end != nil {
 		return end
 	}
@@ -214,15 +212,26 @@ type guardedStream[Req, Resp any] struct {
 	s   *Server
 	ctx context.Context
 
-	// Set by the first Recv, read by later calls of the same goroutine and by guard
-	// after the handler returned.
+	// Set by the first Recv, read by later calls of the same goroutine.
 	admitted bool
 	info     StreamInfo
-	leave    func()
 
-	mu    sync.Mutex
-	end   error         // why the stream ends, once decided
-	ended chan struct{} // closed when end is set
+	mu     sync.Mutex
+	leave  func()        // releases the stream's place in its gateway's limit
+	closed bool          // the handler has returned
+	end    error         // why the stream ends, once decided
+	ended  chan struct{} // closed when end is set
+}
+
+// close releases the stream's place once the handler has returned.
+func (g *guardedStream[Req, Resp]) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	if g.leave != nil {
+		g.leave()
+		g.leave = nil
+	}
 }
 
 func (g *guardedStream[Req, Resp]) endErr() error {
@@ -297,14 +306,23 @@ func (g *guardedStream[Req, Resp]) first() (*Req, error) {
 		// The receiving goroutine returns when the stream ends, which this causes.
 		return nil, g.refuse(&StreamError{Code: codes.DeadlineExceeded, Err: fmt.Errorf("%w in %s", ErrNoRequest, g.s.opts.firstRequest)})
 	}
-	var err error
 	g.info = streamInfo(g.ctx, nodeID(req))
 	if err := g.s.admit(g.ctx, g.info); err != nil {
 		return nil, g.refuse(err)
 	}
-	if g.leave, err = g.s.joinGateway(g.info.NodeID); err != nil {
+	leave, err := g.s.joinGateway(g.info.NodeID)
+	if err != nil {
 		return nil, g.refuse(err)
 	}
+	g.mu.Lock()
+	if g.closed {
+		// The handler returned while this stream was being admitted.
+		g.mu.Unlock()
+		leave()
+		return nil, context.Canceled
+	}
+	g.leave = leave
+	g.mu.Unlock()
 	g.admitted = true
 	if d := g.s.opts.reauthorize; d > 0 {
 		go g.reauthorize(d)
