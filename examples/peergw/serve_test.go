@@ -355,6 +355,7 @@ func TestServeErrors(t *testing.T) {
 		{"bad listen address", []string{"-listen", "nowhere", "-xds-insecure"}, exitFailure, "xds listener"},
 		{"public address without TLS", []string{"-listen", "0.0.0.0:0"}, exitUsage, "is not a loopback address"},
 		{"cert without key", []string{"-xds-cert-file", "c.pem"}, exitUsage, "go together"},
+		{"no streams", []string{"-xds-max-streams-per-gateway", "0"}, exitUsage, "must be positive"},
 		{"client CA without TLS", []string{"-xds-client-ca-file", "ca.pem"}, exitUsage, "needs -xds-cert-file"},
 		{"missing TLS files", []string{"-xds-cert-file", "/nonexistent/c.pem", "-xds-key-file", "/nonexistent/k.pem"}, exitFailure, "bad TLS files"},
 		{"bad health address", []string{"-listen", "127.0.0.1:0", "-health-addr", "nowhere"}, exitFailure, "health listener"},

@@ -21,6 +21,7 @@ import (
 type securityFlags struct {
 	certFile, keyFile, clientCAFile string
 	insecure                        bool
+	maxStreams, maxPerGateway       int
 }
 
 func (f *securityFlags) register(fs *flag.FlagSet) {
@@ -28,6 +29,8 @@ func (f *securityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.keyFile, "xds-key-file", "", "PEM `file` of the xDS server's TLS private key; reread when it changes")
 	fs.StringVar(&f.clientCAFile, "xds-client-ca-file", "", "PEM `file` of the CAs of xDS client certificates: clients must present one, naming their gateway")
 	fs.BoolVar(&f.insecure, "xds-insecure", false, "serve xDS without authorization (and plaintext on any address): for development only")
+	fs.IntVar(&f.maxStreams, "xds-max-streams", xds.DefaultMaxStreams, "most open xDS streams in all")
+	fs.IntVar(&f.maxPerGateway, "xds-max-streams-per-gateway", xds.DefaultMaxStreamsPerGateway, "most open xDS streams per gateway")
 }
 
 // check validates the flags against the listen address: TLS needs both files, client
@@ -35,6 +38,9 @@ func (f *securityFlags) register(fs *flag.FlagSet) {
 func (f *securityFlags) check(fs *flag.FlagSet, listen string) error {
 	if (f.certFile == "") != (f.keyFile == "") {
 		return usagef(fs, "-xds-cert-file and -xds-key-file go together")
+	}
+	if f.maxStreams < 1 || f.maxPerGateway < 1 {
+		return usagef(fs, "-xds-max-streams and -xds-max-streams-per-gateway must be positive")
 	}
 	if f.clientCAFile != "" && f.certFile == "" {
 		return usagef(fs, "-xds-client-ca-file needs -xds-cert-file and -xds-key-file")
@@ -111,7 +117,7 @@ func (f *securityFlags) serverOptions(conn *consulConn, log *slog.Logger, reg pr
 	if err := reg.Register(refusals); err != nil {
 		return nil, err
 	}
-	opts := []xds.ServerOption{xds.WithOnRefused(func(r xds.Refusal) {
+	opts := []xds.ServerOption{xds.WithStreamLimits(f.maxStreams, f.maxPerGateway), xds.WithOnRefused(func(r xds.Refusal) {
 		code := status.Code(r.Err)
 		refusals.WithLabelValues(code.String()).Inc()
 		// Refusal errors never hold a token.

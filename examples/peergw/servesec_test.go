@@ -184,3 +184,17 @@ func TestServeSecure(t *testing.T) {
 		assert.Equal(t, codes.OK, xdsCode(t, s.xdsAddr, tlsCreds(serverCA, mine.pair), gateway.DefaultName, ""), "the gateway's certificate")
 	})
 }
+
+// TestServeStreamLimit refuses a gateway's stream beyond -xds-max-streams-per-gateway,
+// even before Consul answers.
+func TestServeStreamLimit(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, []string{"CONSUL_HTTP_ADDR=" + deadAddr}, "-xds-max-streams-per-gateway", "1")
+	c, err := xdsclient.Dial(t.Context(), s.dialXDS(t), gateway.DefaultName)
+	require.NoError(t, err)
+	require.NoError(t, c.Subscribe(resourcev3.ClusterType))
+	_, err = c.Recv()
+	require.NoError(t, err, "got the first stream refused")
+	assert.Equal(t, codes.ResourceExhausted, xdsCode(t, s.xdsAddr, insecure.NewCredentials(), gateway.DefaultName, ""))
+	assert.Contains(t, s.logText(), `"code":"ResourceExhausted"`)
+}
