@@ -99,7 +99,10 @@ func WithCallbacks(cb serverv3.Callbacks) ServerOption {
 	return serverOptionFunc(func(o *serverOptions) { o.callbacks = cb })
 }
 
-// NewServer returns a Server with no gateways. ctx bounds the streams it serves.
+// NewServer returns a Server that knows the gateways of [WithGateways], if any. ctx
+// bounds the streams it serves. Its streams are authorized by [CertAuthorizer] unless
+// [WithAuthorizers] says otherwise; tests that serve in-process without credentials pass
+// WithAuthorizers([AllowAll]).
 func NewServer(ctx context.Context, opts ...ServerOption) *Server {
 	o := defaultServerOptions()
 	for _, opt := range opts {
