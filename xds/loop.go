@@ -182,6 +182,7 @@ func NewLoop(srv *Server, gateways []Gateway, opts ...LoopOption) (*Loop, error)
 			continue
 		}
 		g.watcher = w
+		srv.AddGateway(gw.ID) // its Envoys may connect before its first State
 		l.gateways = append(l.gateways, g)
 	}
 	if err := errors.Join(errs...); err != nil {

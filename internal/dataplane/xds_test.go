@@ -87,7 +87,7 @@ func newADSServer(t *testing.T) *adsServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	reqs := &requests{}
-	srv := xds.NewServer(ctx, xds.WithCallbacks(reqs.callbacks()))
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithGateways("gw"), xds.WithCallbacks(reqs.callbacks()))
 	conn := xdsclient.ServeLoopback(t, srv)
 	t.Cleanup(cancel)
 	return &adsServer{srv: srv, conn: conn, reqs: reqs}

@@ -53,7 +53,7 @@ func (l *streamLog) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerIn
 func TestWatchConsulXDS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := &streamLog{}
-	srv := xds.NewServer(ctx, xds.WithCallbacks(serverv3.CallbackFuncs{StreamDeltaRequestFunc: log.request}))
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(serverv3.CallbackFuncs{StreamDeltaRequestFunc: log.request}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	g := grpc.NewServer(grpc.StreamInterceptor(log.stream))

@@ -71,7 +71,7 @@ func StartControlPlane(t testing.TB, cfg *api.Config, gatewayID string) *Control
 	ctx, cancel := context.WithCancel(context.Background())
 	// The data planes connect on loopback without credentials: authorization has its
 	// own tests, in package xds and with peergw serve.
-	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))}
+	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithGateways(gatewayID))}
 	loop, err := xds.NewLoop(cp.Server, []xds.Gateway{{ID: gatewayID, Sources: sources}},
 		xds.WithObserver(xds.ObserverFuncs{OnServed: cp.served, OnReadFailed: cp.readFailed}),
 		xds.WithWatchOptions(

@@ -119,7 +119,7 @@ func TestGateway(t *testing.T) {
 			rec := load.NewRecorder(map[string]int{
 				resourcev3.ClusterType: 5, resourcev3.EndpointType: tt.endpoints, resourcev3.ListenerType: 1,
 			})
-			srv := xds.NewServer(t.Context(), xds.WithCallbacks(rec))
+			srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
 			srv.SetResources(load.GatewayID, b.Resources())
 			addr, _ := serve(t, srv)
 			conn := dial(t, addr)

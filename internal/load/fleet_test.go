@@ -27,7 +27,7 @@ func TestFleet(t *testing.T) {
 			rec := load.NewRecorder(map[string]int{
 				resourcev3.ClusterType: peers + 1, resourcev3.EndpointType: peers + 1, resourcev3.ListenerType: 1,
 			})
-			srv := xds.NewServer(t.Context(), xds.WithCallbacks(rec))
+			srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
 			srv.SetResources(load.GatewayID, b.Resources())
 			addr, _ := serve(t, srv)
 			watch := load.PeerServerName(3)

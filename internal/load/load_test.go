@@ -148,7 +148,7 @@ func TestLoad(t *testing.T) {
 		resourcev3.ClusterType: cfg.peers + 1, resourcev3.EndpointType: endpoints, resourcev3.ListenerType: 1,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := xds.NewServer(ctx, xds.WithCallbacks(rec))
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
 	srv.SetResources(load.GatewayID, b.Resources())
 	addr, stop := serve(t, srv)
 	watch := load.PeerServerName(cfg.peers / 2)

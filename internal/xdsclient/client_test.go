@@ -36,7 +36,7 @@ func TestNackAndUpdate(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	var got []*discoveryv3.DeltaDiscoveryRequest
-	srv := xds.NewServer(ctx, xds.WithCallbacks(serverv3.CallbackFuncs{
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(serverv3.CallbackFuncs{
 		StreamDeltaRequestFunc: func(_ int64, req *discoveryv3.DeltaDiscoveryRequest) error {
 			mu.Lock()
 			defer mu.Unlock()

@@ -18,7 +18,7 @@ import (
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := xds.NewServer(ctx)
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
 	srv.SetResources(node, clusters("server.dc2.peering.example.consul"))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
