@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/peeringgw/peeringgw/acl"
@@ -540,7 +541,7 @@ func (env *secretsEnv) collectServe(t *testing.T, bin string) {
 		return nil
 	})
 
-	env.outputs["peergw serve xDS responses"] = fetchXDS(t, xdsAddr, env.dc1.gatewayID)
+	env.outputs["peergw serve xDS responses"] = fetchXDS(t, xdsAddr, env.dc1.gatewayID, tok.SecretID)
 	for _, path := range []string{"/healthz", "/metrics"} {
 		env.outputs["peergw serve "+path] = httpGet(t, "http://"+healthAddr+path)
 	}
@@ -561,12 +562,12 @@ func (env *secretsEnv) collectServe(t *testing.T, bin string) {
 
 // fetchXDS subscribes to every resource of gateway id over delta xDS at addr and
 // returns the responses, as protojson.
-func fetchXDS(t *testing.T, addr, id string) string {
+func fetchXDS(t *testing.T, addr, id, token string) string {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, conn.Close()) }()
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(t.Context(), xds.ConsulTokenHeader, token))
 	defer cancel()
 	c, err := xdsclient.Dial(ctx, conn, id)
 	require.NoError(t, err)
