@@ -24,6 +24,8 @@ var ErrBadState = errors.New("peering: bad state")
 //	MeshConfig   GET /v1/config/mesh/mesh (null when there is no entry)
 //	Servers      GET /v1/health/service/consul
 //	Peerings     GET /v1/peerings (every partition)
+//	ServiceDefaults  GET /v1/config/service-defaults/<gateway service> (absent when none)
+//	Agent        GET /v1/agent/self → Config.Version, Config.BindAddr (absent when unknown)
 //
 // A State may equally be filled by a host program from any other source.
 type State struct {
@@ -40,6 +42,22 @@ type State struct {
 	Servers []*api.ServiceEntry
 	// Peerings are the peerings of every partition.
 	Peerings []Peering
+	// ServiceDefaults is the service-defaults config entry named after the gateway's
+	// service, in its partition and namespace; nil means none. Consul 1.18.2 and later
+	// apply its upstream limits to the gateway's clusters.
+	ServiceDefaults *api.ServiceConfigEntry `json:",omitempty"`
+	// Agent is what the gateway's Consul agent says of itself; zero when unknown.
+	Agent AgentConfig `json:",omitzero"`
+}
+
+// AgentConfig is the part of a Consul agent's own configuration (GET /v1/agent/self →
+// Config) that generation depends on.
+type AgentConfig struct {
+	// Version is the agent's Consul version, such as "1.22.0"; empty when unknown.
+	Version string `json:",omitempty"`
+	// BindAddr is the agent's bind address. Consul 1.22 resolves gateway hostnames for
+	// IPv4 and IPv6 when it is an IPv6 address, for IPv4 only otherwise.
+	BindAddr string `json:",omitempty"`
 }
 
 // DecodeState reads a state capture (JSON). Unknown fields are ignored, as Consul's API
