@@ -172,7 +172,7 @@ func TestNilInputs(t *testing.T) {
 	require.ErrorIs(t, diags[0], xds.ErrNoGateway)
 
 	srv := xds.NewServer(t.Context())
-	srv.SetResources(testNode, nil)
+	require.NoError(t, srv.SetResources(testNode, nil))
 	require.NoError(t, srv.Apply(testNode, xds.Changes{}))
 	for typ, m := range srv.Resources(testNode) {
 		require.Empty(t, m, "type %s", typ)

@@ -76,7 +76,9 @@ func ExampleServer_muxCache() {
 	g := grpc.NewServer()
 	xds.RegisterServices(g, serverv3.NewServer(ctx, mux, nil))
 
-	gateways.SetResources("mesh-gateway", mustBuild(exampleState()))
+	if err := gateways.SetResources("mesh-gateway", mustBuild(exampleState())); err != nil {
+		panic(err)
+	}
 	fmt.Println("gateway clusters:", len(gateways.Resources("mesh-gateway")[resourcev3.ClusterType]))
 	// Output:
 	// gateway clusters: 2

@@ -230,7 +230,7 @@ func (l *Loop) serve(g *loopGateway, s *peering.State) {
 	var err error
 	if first || !ch.Empty() {
 		if err = l.srv.Apply(g.id, ch); err != nil {
-			l.srv.SetResources(g.id, g.builder.Resources())
+			err = errors.Join(err, l.srv.SetResources(g.id, g.builder.Resources()))
 		}
 	}
 	m := g.builder.Model()

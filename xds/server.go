@@ -36,11 +36,14 @@ var servedTypes = []resourcev3.Type{
 // delta (incremental), keeping one set of resources per gateway, keyed by the Envoy
 // node ID (Consul uses the gateway's service ID).
 //
-// It is built on go-control-plane's server and one LinearCache per gateway and type, so
-// an update touches only the resources it names, and a delta client receives only the
-// resources whose content changed: resource versions are content hashes. A gateway that
-// connects before its resources are set gets an empty set of clusters and listeners, then
-// its resources as soon as they are set.
+// It is built on go-control-plane's server, with a cache of its own per gateway and
+// type: an update costs each connected Envoy the resources it names, and a delta client
+// receives only the resources whose content changed. Every version is a content hash,
+// the state-of-the-world version of a type included, so replicas fed the same resources
+// serve the same versions, and an Envoy that reconnects to another replica, with the
+// versions it holds, receives nothing again. A gateway that connects before its
+// resources are set gets an empty set of clusters and listeners, then its resources as
+// soon as they are set.
 //
 // Only the gateways it knows are served: those given with [WithGateways] or
 // [Server.AddGateway], and those whose resources were set with [Server.SetResources] or
@@ -58,9 +61,9 @@ type Server struct {
 	total   int            // open streams, admitted or not
 }
 
-// nodeCache is one gateway's resources, one linear cache per type.
+// nodeCache is one gateway's resources, one cache per type.
 type nodeCache struct {
-	byType map[resourcev3.Type]*cachev3.LinearCache
+	byType map[resourcev3.Type]*typeCache
 }
 
 var _ cachev3.Cache = (*Server)(nil)
@@ -154,19 +157,24 @@ func RegisterServices(g *grpc.Server, x serverv3.Server) {
 	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
 }
 
-// SetResources replaces every resource of gateway nodeID; nil means none.
-func (s *Server) SetResources(nodeID string, r *Resources) {
+// SetResources replaces every resource of gateway nodeID; nil means none. It fails
+// only if a resource cannot be encoded, and then changes nothing of that type.
+func (s *Server) SetResources(nodeID string, r *Resources) error {
 	if r == nil {
 		r = &Resources{}
 	}
 	n := s.node(nodeID)
+	var errs []error
 	for typ, list := range r.ByType() {
 		m := make(map[string]types.Resource, len(list))
 		for _, res := range list {
 			m[cachev3.GetResourceName(res)] = res
 		}
-		n.byType[typ].SetResources(m)
+		if err := n.byType[typ].set(m); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	return errors.Join(errs...)
 }
 
 // Apply pushes the changes a [Builder] update returned for gateway nodeID. Types the
@@ -178,7 +186,7 @@ func (s *Server) Apply(nodeID string, ch Changes) error {
 		if len(upd) == 0 && len(del) == 0 {
 			return
 		}
-		if err := n.byType[typ].UpdateResources(upd, del); err != nil {
+		if err := n.byType[typ].update(upd, del); err != nil {
 			errs = append(errs, fmt.Errorf("xds: update %s for %s: %w", typ, nodeID, err))
 		}
 	}
@@ -208,7 +216,7 @@ func (s *Server) Resources(nodeID string) map[resourcev3.Type]map[string]types.R
 	}
 	out := make(map[resourcev3.Type]map[string]types.Resource, len(n.byType))
 	for typ, c := range n.byType {
-		out[typ] = c.GetResources()
+		out[typ] = c.resources()
 	}
 	return out
 }
@@ -227,9 +235,9 @@ func (s *Server) node(id string) *nodeCache {
 	defer s.mu.Unlock()
 	n := s.nodes[id]
 	if n == nil {
-		n = &nodeCache{byType: make(map[resourcev3.Type]*cachev3.LinearCache, len(servedTypes))}
+		n = &nodeCache{byType: make(map[resourcev3.Type]*typeCache, len(servedTypes))}
 		for _, typ := range servedTypes {
-			n.byType[typ] = cachev3.NewLinearCache(typ)
+			n.byType[typ] = newTypeCache(typ)
 		}
 		s.nodes[id] = n
 	}
@@ -246,7 +254,7 @@ func (s *Server) lookup(id string) *nodeCache {
 // known reports whether gateway id is served.
 func (s *Server) known(id string) bool { return s.lookup(id) != nil }
 
-func (s *Server) cacheFor(node, typ string) (*cachev3.LinearCache, error) {
+func (s *Server) cacheFor(node, typ string) (*typeCache, error) {
 	n := s.lookup(node)
 	if n == nil {
 		return nil, &StreamError{Code: codes.NotFound, NodeID: node, Err: ErrUnknownGateway}
@@ -265,7 +273,7 @@ func (s *Server) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out
 	if err != nil {
 		return nil, err
 	}
-	return c.CreateWatch(req, sub, out)
+	return c.createSotw(req, sub, out), nil
 }
 
 // CreateDeltaWatch implements go-control-plane's cache interface for delta streams.
@@ -274,14 +282,14 @@ func (s *Server) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscri
 	if err != nil {
 		return nil, err
 	}
-	return c.CreateDeltaWatch(req, sub, out)
+	return c.createDelta(req, sub, out), nil
 }
 
-// Fetch implements go-control-plane's cache interface for REST fetches.
-func (s *Server) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
-	c, err := s.cacheFor(req.GetNode().GetId(), req.GetTypeUrl())
-	if err != nil {
-		return nil, err
-	}
-	return c.Fetch(ctx, req)
+// ErrFetchNotServed is returned to a REST fetch: a gateway's Envoy uses streams.
+var ErrFetchNotServed = errors.New("xds: REST fetch not served")
+
+// Fetch implements go-control-plane's cache interface for REST fetches, which are not
+// served.
+func (s *Server) Fetch(context.Context, *cachev3.Request) (cachev3.Response, error) {
+	return nil, ErrFetchNotServed
 }

@@ -48,7 +48,7 @@ func TestDeltaSendsOnlyChangedResources(t *testing.T) {
 	builder := xds.NewBuilder()
 	builder.Set(benchState(n))
 	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
-	srv.SetResources(testNode, builder.Resources())
+	require.NoError(t, srv.SetResources(testNode, builder.Resources()))
 
 	client, err := xdsclient.Dial(ctx, xdsclient.ServeLoopback(t, srv), testNode)
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestStateOfTheWorld(t *testing.T) {
 	state := benchState(n)
 	builder.Set(state)
 	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
-	srv.SetResources(testNode, builder.Resources())
+	require.NoError(t, srv.SetResources(testNode, builder.Resources()))
 
 	client := sotwclient.NewADSClient(ctx, &corev3.Node{Id: testNode}, resourcev3.ClusterType)
 	require.NoError(t, client.InitConnect(xdsclient.ServeLoopback(t, srv)))

@@ -32,7 +32,7 @@ func TestStuckClientDoesNotDelayOthers(t *testing.T) {
 	slow := make(chan xds.Refusal, 1)
 	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithStreamLimits(0, readers+1),
 		xds.WithSendTimeout(3*time.Second), xds.WithOnRefused(func(r xds.Refusal) { slow <- r }))
-	srv.SetResources(testNode, builder.Resources())
+	require.NoError(t, srv.SetResources(testNode, builder.Resources()))
 	conn := xdsclient.ServeLoopback(t, srv)
 
 	stuckConn, err := grpc.NewClient(conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),

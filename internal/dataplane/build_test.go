@@ -66,7 +66,7 @@ func TestBuildOutput(t *testing.T) {
 	require.Len(t, res.Listeners, 1)
 
 	ads := newADSServer(t)
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	dp := ads.run(t)
 	gw := addr(t, dp, res.Listeners[0].GetName())
 	assert.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)).String(), gw.String())

@@ -139,7 +139,7 @@ func TestRunOverADS(t *testing.T) {
 		Endpoints: []*endpointv3.ClusterLoadAssignment{loopback("a.example", a1.port())},
 		Listeners: []*listenerv3.Listener{gatewayListener(t, "gw", sniChain(t, "a.example"), sniChain(t, "b.example"), catchAll(t))},
 	}
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	dp := ads.run(t)
 	gw := addr(t, dp, "gw")
 	waitStat(t, dp, "cluster.a.example.membership_total", dataplane.Equal(1))
@@ -149,28 +149,28 @@ func TestRunOverADS(t *testing.T) {
 
 	// New endpoints apply to new connections.
 	res.Endpoints = []*endpointv3.ClusterLoadAssignment{loopback("a.example", a2.port())}
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	waitStat(t, dp, "cluster.a.example.update_success", dataplane.Equal(2))
 	requireRoute(t, gw, "a.example", roots, "a2")
 
 	// A new EDS cluster is subscribed to, and the catch-all reaches it by SNI.
 	res.Clusters = append(res.Clusters, edsCluster("c.example"))
 	res.Endpoints = append(res.Endpoints, loopback("c.example", c.port()))
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	waitStat(t, dp, "cluster.c.example.membership_total", dataplane.Equal(1))
 	requireRoute(t, gw, "c.example", c.roots, "c")
 
 	// A removed EDS cluster is unsubscribed from.
 	res.Clusters = res.Clusters[:2]
 	res.Endpoints = res.Endpoints[:1]
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	require.Eventually(t, func() bool {
 		return slices.Contains(ads.reqs.unsubscribed(resourcev3.EndpointType), "c.example")
 	}, ioTimeout, pollInterval, "got no unsubscription from c.example")
 
 	// A removed listener closes its socket.
 	res.Listeners = nil
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	waitStat(t, dp, "listener_manager.total_listeners_active", dataplane.Equal(0))
 	_, err := net.DialTimeout("tcp", gw.String(), ioTimeout)
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
@@ -235,7 +235,7 @@ func TestRunNACKs(t *testing.T) {
 func TestRunResumes(t *testing.T) {
 	ads := newADSServer(t)
 	res := &xds.Resources{Listeners: []*listenerv3.Listener{gatewayListener(t, "gw", catchAll(t)), gatewayListener(t, "second", catchAll(t))}}
-	ads.srv.SetResources("gw", res)
+	require.NoError(t, ads.srv.SetResources("gw", res))
 	dp := dataplane.New("gw")
 	defer func() { require.NoError(t, dp.Close()) }()
 	stop := ads.start(t, dp)
@@ -243,7 +243,7 @@ func TestRunResumes(t *testing.T) {
 	gw := addr(t, dp, "gw")
 	stop()
 
-	ads.srv.SetResources("gw", &xds.Resources{Listeners: res.Listeners[:1]})
+	require.NoError(t, ads.srv.SetResources("gw", &xds.Resources{Listeners: res.Listeners[:1]}))
 	stop = ads.start(t, dp)
 	defer stop()
 	require.Eventually(t, func() bool { return dp.Addr("second") == nil }, ioTimeout, pollInterval, "the missed removal never arrived")

@@ -71,13 +71,13 @@ func TestWatchConsulXDS(t *testing.T) {
 		Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: accept}},
 		Listeners: []*listenerv3.Listener{{Name: "default:127.0.0.1:8443"}},
 	}
-	srv.SetResources("gw", full)
+	require.NoError(t, srv.SetResources("gw", full))
 	c := e2e.WatchConsulXDS(t, lis.Addr().String(), "gw", "secret")
 	waitResources(t, c, full)
 
 	// A removal reaches the view too.
 	less := &xds.Resources{Clusters: full.Clusters[:1], Endpoints: full.Endpoints, Listeners: full.Listeners}
-	srv.SetResources("gw", less)
+	require.NoError(t, srv.SetResources("gw", less))
 	waitResources(t, c, less)
 	require.NoError(t, c.Err())
 	assert.GreaterOrEqual(t, c.Responses(), 4, "got %d responses, want one per type and the update", c.Responses())

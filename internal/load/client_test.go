@@ -120,7 +120,7 @@ func TestGateway(t *testing.T) {
 				resourcev3.ClusterType: 5, resourcev3.EndpointType: tt.endpoints, resourcev3.ListenerType: 1,
 			})
 			srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
-			srv.SetResources(load.GatewayID, b.Resources())
+			require.NoError(t, srv.SetResources(load.GatewayID, b.Resources()))
 			addr, _ := serve(t, srv)
 			conn := dial(t, addr)
 			synced := make(chan struct{})

@@ -28,7 +28,7 @@ func TestFleet(t *testing.T) {
 				resourcev3.ClusterType: peers + 1, resourcev3.EndpointType: peers + 1, resourcev3.ListenerType: 1,
 			})
 			srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
-			srv.SetResources(load.GatewayID, b.Resources())
+			require.NoError(t, srv.SetResources(load.GatewayID, b.Resources()))
 			addr, _ := serve(t, srv)
 			watch := load.PeerServerName(3)
 			f := load.Fleet{Addr: addr, Clients: clients, Protocol: p, Ramp: 2,

@@ -148,8 +148,10 @@ func TestLoad(t *testing.T) {
 		resourcev3.ClusterType: cfg.peers + 1, resourcev3.EndpointType: endpoints, resourcev3.ListenerType: 1,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
-	srv.SetResources(load.GatewayID, b.Resources())
+	streams := 2*cfg.clients + 1 // both fleets and the warm-up client, all as one gateway
+	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec),
+		xds.WithStreamLimits(max(streams, xds.DefaultMaxStreams), streams))
+	require.NoError(t, srv.SetResources(load.GatewayID, b.Resources()))
 	addr, stop := serve(t, srv)
 	watch := load.PeerServerName(cfg.peers / 2)
 	gw := load.Gateway{NodeID: load.GatewayID, Subscription: cfg.sub, Watch: watch}

@@ -20,7 +20,7 @@ func TestRecorderNack(t *testing.T) {
 	b.Set(load.State(2))
 	rec := load.NewRecorder(map[string]int{resourcev3.ClusterType: 3})
 	srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
-	srv.SetResources(load.GatewayID, b.Resources())
+	require.NoError(t, srv.SetResources(load.GatewayID, b.Resources()))
 	addr, _ := serve(t, srv)
 	c, err := xdsclient.Dial(t.Context(), dial(t, addr), load.GatewayID)
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func TestRecorderStreamIDs(t *testing.T) {
 	b.Set(load.State(2))
 	rec := load.NewRecorder(map[string]int{resourcev3.ClusterType: 3, resourcev3.EndpointType: 3, resourcev3.ListenerType: 1})
 	srv := xds.NewServer(t.Context(), xds.WithAuthorizers(xds.AllowAll), xds.WithCallbacks(rec))
-	srv.SetResources(load.GatewayID, b.Resources())
+	require.NoError(t, srv.SetResources(load.GatewayID, b.Resources()))
 	addr, _ := serve(t, srv)
 	conn := dial(t, addr)
 	gw := load.Gateway{NodeID: load.GatewayID, Subscription: load.Full, Watch: load.PeerServerName(0)}

@@ -44,7 +44,7 @@ func TestNackAndUpdate(t *testing.T) {
 			return nil
 		},
 	}))
-	srv.SetResources(node, clusters("a", "b"))
+	require.NoError(t, srv.SetResources(node, clusters("a", "b")))
 	c, err := xdsclient.Dial(ctx, xdsclient.ServeLoopback(t, srv), node)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()

@@ -19,7 +19,9 @@ func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv := xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll))
-	srv.SetResources(node, clusters("server.dc2.peering.example.consul"))
+	if err := srv.SetResources(node, clusters("server.dc2.peering.example.consul")); err != nil {
+		panic(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)

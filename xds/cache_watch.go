@@ -1,0 +1,117 @@
+package xds
+
+import (
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+)
+
+// watcher is a stream's wait for one type's resources to change.
+type watcher interface {
+	// respond sends the stream what changed among names (every name it asks for when
+	// names is nil), if anything did or force is set, and reports whether it sent. It
+	// runs with the typeCache's lock held.
+	respond(c *typeCache, names []string, force bool) bool
+}
+
+// sotwWatch is a state-of-the-world stream's watch.
+type sotwWatch struct {
+	req *cachev3.Request
+	sub cachev3.Subscription
+	out chan cachev3.Response
+}
+
+// createSotw answers a state-of-the-world request now if the stream lacks something,
+// else makes it wait. A new stream whose version_info is the type's current content
+// version already holds everything it asks for (it got it from this process or from
+// another replica), so it waits.
+func (c *typeCache) createSotw(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	known, version := sub.ReturnedResources(), c.version()
+	fresh := len(known) == 0
+	if fresh && req.GetVersionInfo() == version && known != nil {
+		for _, e := range c.wanted(sub) {
+			known[e.name] = e.version
+		}
+	}
+	force := req.GetVersionInfo() == "" || (fresh && req.GetVersionInfo() != version)
+	w := &sotwWatch{req: req, sub: sub, out: out}
+	if w.respond(c, nil, force) {
+		return func() {}
+	}
+	return c.track(w)
+}
+
+func (w *sotwWatch) respond(c *typeCache, names []string, force bool) bool {
+	changed, removed := c.diff(w.sub, names)
+	if len(changed) == 0 && !force && (len(removed) == 0 || !c.fullState) {
+		return false // state of the world cannot say that a non-full-state resource is gone
+	}
+	known := w.sub.ReturnedResources()
+	if known == nil {
+		known = map[string]string{}
+	}
+	for _, e := range changed {
+		known[e.name] = e.version
+	}
+	for _, name := range removed {
+		delete(known, name)
+	}
+	send := changed
+	if c.fullState {
+		send = c.wanted(w.sub)
+	}
+	w.out <- &sotwResponse{req: w.req, entries: send, version: c.version(), returned: known}
+	return true
+}
+
+// deltaWatch is a delta stream's watch.
+type deltaWatch struct {
+	req *cachev3.DeltaRequest
+	sub cachev3.Subscription
+	out chan cachev3.DeltaResponse
+}
+
+// createDelta answers a delta request now if the stream lacks something, else makes it
+// wait. The first request of a wildcard subscription is always answered: Envoy waits
+// for that answer to finish its initialisation. An acknowledgement that changes no
+// subscription costs the names changed since the stream's last response (see revKey).
+func (c *typeCache) createDelta(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var names []string
+	if req.GetResponseNonce() != "" && len(req.GetResourceNamesSubscribe())+len(req.GetResourceNamesUnsubscribe()) == 0 {
+		names = c.since(sub.ReturnedResources())
+	}
+	force := sub.IsWildcard() && req.GetResponseNonce() == ""
+	w := &deltaWatch{req: req, sub: sub, out: out}
+	if w.respond(c, names, force) {
+		return func() {}
+	}
+	if known := sub.ReturnedResources(); known != nil {
+		known[revKey] = c.revTag()
+	}
+	return c.track(w)
+}
+
+// respond sends what changed. The versions the stream holds are updated in the map it
+// already has (its own, which go-control-plane stores back as the next map), so a
+// response costs what it carries, not a copy of everything the stream holds.
+func (w *deltaWatch) respond(c *typeCache, names []string, force bool) bool {
+	changed, removed := c.diff(w.sub, names)
+	if len(changed)+len(removed) == 0 && !force {
+		return false
+	}
+	known := w.sub.ReturnedResources()
+	if known == nil {
+		known = map[string]string{}
+	}
+	for _, e := range changed {
+		known[e.name] = e.version
+	}
+	for _, name := range removed {
+		delete(known, name)
+	}
+	known[revKey] = c.revTag()
+	w.out <- &deltaResponse{req: w.req, entries: changed, removed: removed, version: c.version(), next: known}
+	return true
+}
