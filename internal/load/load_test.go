@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ const (
 	envRamp      = "PEERINGGW_LOAD_RAMP"       // concurrent initial syncs per fleet
 	envTimeout   = "PEERINGGW_LOAD_TIMEOUT"    // bound of each wait
 	envProfile   = "PEERINGGW_LOAD_CPUPROFILE" // file for a CPU profile of the change's delivery
+	envProtocols = "PEERINGGW_LOAD_PROTOCOLS"  // delta, sotw or both
 	// envFleet makes the test binary a fleet process: its value is a fleetSpec.
 	envFleet = "PEERINGGW_LOAD_FLEET"
 )
@@ -89,6 +91,7 @@ func runFleet(spec string) int {
 type loadConfig struct {
 	clients, peers, ramp int
 	sub                  load.Subscription
+	protocols            []load.Protocol
 	timeout              time.Duration
 }
 
@@ -98,7 +101,8 @@ type loadConfig struct {
 // PEERINGGW_LOAD_CLIENTS=1000 (see doc.go).
 func config(t *testing.T) loadConfig {
 	t.Helper()
-	c := loadConfig{clients: 200, peers: 10000, ramp: 8, sub: load.Watched, timeout: 5 * time.Minute}
+	c := loadConfig{clients: 200, peers: 10000, ramp: 8, sub: load.Watched, timeout: 5 * time.Minute,
+		protocols: []load.Protocol{load.Delta, load.SotW}}
 	switch {
 	case testing.Short():
 		c.clients, c.peers = 20, 100
@@ -119,6 +123,15 @@ func config(t *testing.T) loadConfig {
 		sub, err := load.ParseSubscription(s)
 		require.NoError(t, err, "%s", envSubscribe)
 		c.sub = sub
+	}
+	switch s := os.Getenv(envProtocols); s {
+	case "", "both":
+	case "delta":
+		c.protocols = []load.Protocol{load.Delta}
+	case "sotw":
+		c.protocols = []load.Protocol{load.SotW}
+	default:
+		t.Fatalf("%s=%q: want delta, sotw or both", envProtocols, s)
 	}
 	if s := os.Getenv(envTimeout); s != "" {
 		d, err := time.ParseDuration(s)
@@ -164,7 +177,7 @@ func TestLoad(t *testing.T) {
 	fleets := map[load.Protocol]*fleetProc{}
 	after := map[load.Protocol]usage{}
 	prev := base
-	for _, p := range []load.Protocol{load.Delta, load.SotW} {
+	for _, p := range cfg.protocols {
 		before, began := rec.Synced(p), time.Now()
 		fleets[p] = startFleet(t, load.Fleet{Addr: addr, Clients: cfg.clients, Protocol: p, Gateway: gw, Ramp: cfg.ramp})
 		waitFor(t, cfg.timeout, func() error {
@@ -188,11 +201,12 @@ func TestLoad(t *testing.T) {
 	value, err := cachev3.MarshalResource(ch.Endpoints[0])
 	require.NoError(t, err)
 	stopProfile := profile(t, os.Getenv(envProfile))
+	cpu := cpuTime(t)
 	start := time.Now()
 	rec.Measure(watch, value, start)
 	require.NoError(t, srv.Apply(load.GatewayID, ch))
 	waitFor(t, cfg.timeout, func() error {
-		for _, p := range []load.Protocol{load.Delta, load.SotW} {
+		for _, p := range cfg.protocols {
 			if n := len(rec.Converged(p)); n < cfg.clients {
 				return fmt.Errorf("got %d %s clients with the change, want %d (%d streams open)", n, p, cfg.clients, rec.Open())
 			}
@@ -203,6 +217,7 @@ func TestLoad(t *testing.T) {
 		return nil
 	})
 	stopProfile()
+	t.Logf("server CPU to deliver the change: %s", (cpuTime(t) - cpu).Round(time.Millisecond))
 	all := append(rec.Converged(load.Delta), rec.Converged(load.SotW)...)
 	t.Logf("change of one peer acknowledged by all %d clients in %s (p50 %s, p99 %s); delta p50 %s max %s, sotw p50 %s max %s",
 		len(all), pct(all, 100), pct(all, 50), pct(all, 99),
@@ -214,7 +229,7 @@ func TestLoad(t *testing.T) {
 		Clients: cfg.clients, Clusters: cfg.peers + 1, Endpoints: endpoints + 1, Listeners: 1,
 		Watched: changed.PeerServerAddresses,
 	}
-	for _, p := range []load.Protocol{load.Delta, load.SotW} {
+	for _, p := range cfg.protocols {
 		outcomes := fleets[p].stop(t)
 		require.Len(t, outcomes, 1, "got %s clients ending in different ways: %+v", p, outcomes)
 		got := outcomes[0]
@@ -316,6 +331,15 @@ func warm(t *testing.T, addr string, gw load.Gateway, rec *load.Recorder) {
 		}
 		return nil
 	})
+}
+
+// cpuTime is the CPU time the test process (the server: the clients run in other
+// processes) has used so far.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // usage is the server process's heap in use, after a garbage collection, and its
