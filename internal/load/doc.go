@@ -26,6 +26,7 @@
 //	PEERINGGW_LOAD_RAMP        clients of a fleet doing their initial sync at once (default 8)
 //	PEERINGGW_LOAD_TIMEOUT     bound of each wait (default 5m)
 //	PEERINGGW_LOAD_CPUPROFILE  file for a CPU profile of the change's delivery
+//	PEERINGGW_LOAD_PROTOCOLS   delta, sotw or both (default both)
 //
 // The default, 200 + 200 clients of 10,000 peers with the watched subscription, keeps
 // go test ./... quick. The full size, 1000 + 1000 clients, takes 40 to 70 s and about
@@ -41,18 +42,20 @@
 //
 // # Figures
 //
-// Measured on two cores, 10,000 peers, one gateway node (initial sync about 4.4 MB per
-// client watched, 5.8 MB full):
+// Measured on two cores, 10,000 peers, one gateway node; "server CPU" is the CPU the
+// server's process spent delivering the one change:
 //
-//	subscription  clients        sync (delta / sotw)   heap per client (delta / sotw)   one change acknowledged by all (p50 / max)
-//	watched       1000 + 1000    24 s / 15 s           0.66 MB / 0.65 MB                116 ms / 163 ms
-//	full            50 +   50    2.4 s / 1.6 s         2.8 MB / 3.7 MB                  0.6 s / 1.1 s
-//	full           200 +  200    8.7 s / 7.4 s         2.8 MB / 3.8 MB                  2.6 s / 5.3 s
-//	full          1000 + 1000    61 s / 53 s           3.0 MB / 3.9 MB                  17 s / 33 s
+//	subscription  clients        sync (delta / sotw)   heap per client (delta / sotw)   one change acknowledged by all (p50 / max)   server CPU
+//	watched       1000 + 1000    30 s / 21 s           0.65 MB / 0.65 MB                149 ms / 207 ms
+//	full          1000 + 1000    46 s / 54 s           2.5 MB / 2.6 MB                  0.56 s / 1.9 s
+//	full (delta)  1000           47 s                  2.5 MB                           123 ms / 166 ms                              138 ms
 //
-// (On a busier machine the watched run took 34 s / 30 s to sync and 190 ms / 310 ms to
-// deliver the change.) Each client costs the server 5 goroutines. With the full subscription the delivery
-// of one changed resource grows with clients × subscribed names: go-control-plane's
-// LinearCache, under one lock inside xds.Server.Apply, walks every subscribed name of
-// every watch of the changed resource, and again when each client acknowledges.
+// The last row with go-control-plane's LinearCache, which the server used before its
+// own cache, in the same session: 17 s / 17 s to deliver and 17.8 s of server CPU; it
+// walked every name each watching stream holds, on the change and again on each
+// acknowledgement. Now a change costs each stream the names that changed, and a delta
+// acknowledgement the names changed since that stream's last response. A
+// state-of-the-world client still costs what it holds: its protocol repeats every name
+// in each request and every cluster in each response. Each client costs the server 7
+// goroutines.
 package load
