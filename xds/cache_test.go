@@ -195,3 +195,18 @@ func TestCacheSotWReplicas(t *testing.T) {
 	b.createSotw(&cachev3.Request{TypeUrl: b.typeURL, VersionInfo: a.version()}, stale, out)
 	require.Len(t, out, 1, "a stream holding an old version got nothing")
 }
+
+// TestCacheSotWNamedGetsAgain: a new state-of-the-world stream that names its
+// resources receives them even with the current version, as it may have added a name
+// it never received.
+func TestCacheSotWNamedGetsAgain(t *testing.T) {
+	c := newTypeCache(resourcev3.EndpointType)
+	require.NoError(t, c.set(map[string]types.Resource{"x": testCluster("x", 0), "y": testCluster("y", 0)}))
+	out := make(chan cachev3.Response, 1)
+	c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, VersionInfo: c.version(), ResourceNames: []string{"x", "y"}},
+		stream.NewSotwSubscription([]string{"x", "y"}, true), out)
+	require.Len(t, out, 1)
+	resp, err := (<-out).GetDiscoveryResponse()
+	require.NoError(t, err)
+	require.Len(t, resp.GetResources(), 2)
+}

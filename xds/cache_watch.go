@@ -20,16 +20,18 @@ type sotwWatch struct {
 }
 
 // createSotw answers a state-of-the-world request now if the stream lacks something,
-// else makes it wait. A new stream whose version_info is the type's current content
-// version already holds everything it asks for (it got it from this process or from
-// another replica), so it waits.
+// else makes it wait. A new wildcard stream (clusters and listeners, as Envoy asks for
+// them) whose version_info is the type's current content version already holds every
+// resource of the type, from this process or from another replica, so it waits. A
+// stream that names its resources gets them again: a version cannot say whether it holds
+// a name it has just added to its request.
 func (c *typeCache) createSotw(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) func() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	known, version := sub.ReturnedResources(), c.version()
 	fresh := len(known) == 0
-	if fresh && req.GetVersionInfo() == version && known != nil {
-		for _, e := range c.wanted(sub) {
+	if fresh && known != nil && sub.IsWildcard() && req.GetVersionInfo() == version {
+		for _, e := range c.entries {
 			known[e.name] = e.version
 		}
 	}
