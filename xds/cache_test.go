@@ -210,3 +210,24 @@ func TestCacheSotWNamedGetsAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.GetResources(), 2)
 }
+
+// TestCacheSotWDroppedResponse: go-control-plane's state-of-the-world server drops a
+// queued response of a type when the stream sends a new request of that type; the
+// next watch must send the change again.
+func TestCacheSotWDroppedResponse(t *testing.T) {
+	c := newTypeCache(resourcev3.EndpointType)
+	require.NoError(t, c.set(map[string]types.Resource{"x": testCluster("x", 0)}))
+	out := make(chan cachev3.Response, 1)
+	sub := stream.NewSotwSubscription([]string{"x"}, true)
+	c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, ResourceNames: []string{"x"}}, &sub, out)
+	first := <-out
+	sub.SetReturnedResources(first.GetReturnedResources())
+	cancel := c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, VersionInfo: first.(*sotwResponse).version, ResourceNames: []string{"x"}}, &sub, out)
+
+	require.NoError(t, c.update(map[string]types.Resource{"x": testCluster("x", 1)}, nil))
+	require.Len(t, out, 1)
+	<-out // dropped: the stream never hears of it
+	cancel()
+	c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, VersionInfo: first.(*sotwResponse).version, ResourceNames: []string{"x"}}, &sub, out)
+	require.Len(t, out, 1, "the change was lost with the dropped response")
+}

@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"maps"
+
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 )
 
@@ -48,7 +50,10 @@ func (w *sotwWatch) respond(c *typeCache, names []string, force bool) bool {
 	if len(changed) == 0 && !force && (len(removed) == 0 || !c.fullState) {
 		return false // state of the world cannot say that a non-full-state resource is gone
 	}
-	known := w.sub.ReturnedResources()
+	// A copy: go-control-plane's state-of-the-world server drops a response still queued
+	// when its stream sends a new request of the type, and then the stream must still
+	// hold what it held.
+	known := maps.Clone(w.sub.ReturnedResources())
 	if known == nil {
 		known = map[string]string{}
 	}
@@ -97,7 +102,9 @@ func (c *typeCache) createDelta(req *cachev3.DeltaRequest, sub cachev3.Subscript
 
 // respond sends what changed. The versions the stream holds are updated in the map it
 // already has (its own, which go-control-plane stores back as the next map), so a
-// response costs what it carries, not a copy of everything the stream holds.
+// response costs what it carries, not a copy of everything the stream holds. This is
+// safe because go-control-plane's delta server sends every queued response before it
+// reads the stream's next request.
 func (w *deltaWatch) respond(c *typeCache, names []string, force bool) bool {
 	changed, removed := c.diff(w.sub, names)
 	if len(changed)+len(removed) == 0 && !force {
