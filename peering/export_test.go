@@ -28,3 +28,11 @@ func CachedPeerings(src Source[[]Peering]) int {
 	defer d.mu.Unlock()
 	return len(d.entries)
 }
+
+// SetDecodeEntriesPerWorker sets the fewest entries per decoding goroutine until the
+// test ends.
+func SetDecodeEntriesPerWorker(tb interface{ Cleanup(func()) }, n int) {
+	old := decodeEntriesPerWorker
+	decodeEntriesPerWorker = n
+	tb.Cleanup(func() { decodeEntriesPerWorker = old })
+}

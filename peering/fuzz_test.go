@@ -111,6 +111,7 @@ func FuzzDecodePeerings(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	peering.SetDecodeEntriesPerWorker(f, 1) // lists of two entries or more decode on two goroutines
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var wantList []*api.Peering
 		wantErr := json.Unmarshal(data, &wantList)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -77,8 +78,10 @@ type peeringDecoder struct {
 	// decoded, in order.
 	last  []Peering
 	order []*cachedPeering
-	dec   jsontext.Decoder
-	key   []byte // scratch for the identity of an entry
+	// pending are the entries of the answer being read that need decoding.
+	pending []pendingEntry
+	dec     jsontext.Decoder
+	key     []byte // scratch for the identity of an entry
 
 	// decoded and reused count the entries decoded and reused, for tests.
 	decoded, reused int
@@ -157,6 +160,7 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 		return nil, listErr(err)
 	}
 	d.order = d.order[:0]
+	defer d.clearPending()
 	for i := 0; ; i++ {
 		switch d.dec.PeekKind() {
 		case ']':
@@ -165,6 +169,9 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 			}
 			if err := d.end(); err != nil {
 				return nil, listErr(err)
+			}
+			if err := d.decodePending(); err != nil {
+				return nil, err
 			}
 			return d.done(next, d.list()), nil
 		case 'n':
@@ -246,14 +253,7 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 		return c, nil
 	}
 	c := &cachedPeering{key: string(d.key), pos: -1, modifyIndex: modifyIndex, state: string(f.state)}
-	if err := jsonv1.Unmarshal(raw, &c.value); err != nil {
-		e := &PeeringListError{Entry: i, Offset: start, Err: err}
-		_ = jsonv1.Unmarshal(f.id, &e.ID) // what can be read of the entry's identity
-		_ = jsonv1.Unmarshal(f.partition, &e.Partition)
-		_ = jsonv1.Unmarshal(f.name, &e.Name)
-		return nil, e
-	}
-	d.decoded++
+	d.pending = append(d.pending, pendingEntry{c: c, raw: raw, i: i, start: start, f: f})
 	if prev, dup := next[c.key]; dup {
 		if prev.reusable { // a copy: prev may be cached from the last answer
 			unusable := *prev
@@ -265,6 +265,66 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 	c.reusable = reusable
 	next[c.key] = c
 	return c, nil
+}
+
+// pendingEntry is an entry to decode: the i-th of its list, raw from byte start.
+type pendingEntry struct {
+	c     *cachedPeering
+	raw   []byte
+	i     int
+	start int64
+	f     entryFields
+	err   error
+}
+
+// decodeEntriesPerWorker is the fewest entries to decode that make one more goroutine
+// worth starting; a variable for tests.
+var decodeEntriesPerWorker = 256
+
+// decodePending decodes the pending entries, on up to GOMAXPROCS goroutines when there
+// are many (the whole list, on the first read), and returns the error of the first
+// malformed one in list order.
+func (d *peeringDecoder) decodePending() error {
+	p := d.pending
+	workers := min(runtime.GOMAXPROCS(0), len(p)/decodeEntriesPerWorker)
+	if workers <= 1 {
+		decodeEntries(p)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { decodeEntries(p[w*len(p)/workers : (w+1)*len(p)/workers]) })
+		}
+		wg.Wait()
+	}
+	for k := range p {
+		if p[k].err != nil {
+			return p[k].listError()
+		}
+	}
+	d.decoded += len(p)
+	return nil
+}
+
+func decodeEntries(p []pendingEntry) {
+	for k := range p {
+		p[k].err = jsonv1.Unmarshal(p[k].raw, &p[k].c.value)
+	}
+}
+
+// listError describes the entry's decoding error, with what can be read of its
+// identity.
+func (e *pendingEntry) listError() error {
+	out := &PeeringListError{Entry: e.i, Offset: e.start, Err: e.err}
+	_ = jsonv1.Unmarshal(e.f.id, &out.ID)
+	_ = jsonv1.Unmarshal(e.f.partition, &out.Partition)
+	_ = jsonv1.Unmarshal(e.f.name, &out.Name)
+	return out
+}
+
+// clearPending forgets the pending entries, keeping no reference to the answer.
+func (d *peeringDecoder) clearPending() {
+	clear(d.pending)
+	d.pending = d.pending[:0]
 }
 
 // fields reads the members of an entry after its '{' up to its '}', keeping the values
