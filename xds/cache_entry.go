@@ -3,6 +3,7 @@ package xds
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -22,22 +23,56 @@ type entry struct {
 	delta   *discoveryv3.Resource
 }
 
-// newEntries encodes resources, by name, outside any lock.
+// encodeEntriesPerWorker is the fewest resources to encode that make one more goroutine
+// worth starting.
+const encodeEntriesPerWorker = 512
+
+// newEntries encodes resources, by name, outside any lock: on up to GOMAXPROCS
+// goroutines when they are many (a gateway's first set).
 func newEntries(typeURL string, resources map[string]types.Resource) (map[string]*entry, error) {
-	out := make(map[string]*entry, len(resources))
-	for name, res := range resources {
-		b, err := cachev3.MarshalResource(res)
-		if err != nil {
-			return nil, fmt.Errorf("xds: encode %s %q: %w", typeURL, name, err)
-		}
-		version := cachev3.HashResource(b)
-		a := &anypb.Any{TypeUrl: typeURL, Value: b}
-		out[name] = &entry{
-			name: name, res: res, version: version, key: entryKey(name, version), any: a,
-			delta: &discoveryv3.Resource{Name: name, Version: version, Resource: a},
+	names := make([]string, 0, len(resources))
+	for name := range resources {
+		names = append(names, name)
+	}
+	entries := make([]*entry, len(names))
+	errs := make([]error, len(names))
+	encode := func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			entries[k], errs[k] = newEntry(typeURL, names[k], resources[names[k]])
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), len(names)/encodeEntriesPerWorker)
+	if workers <= 1 {
+		encode(0, len(names))
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { encode(w*len(names)/workers, (w+1)*len(names)/workers) })
+		}
+		wg.Wait()
+	}
+	out := make(map[string]*entry, len(names))
+	for k, e := range entries {
+		if errs[k] != nil {
+			return nil, errs[k]
+		}
+		out[e.name] = e
+	}
 	return out, nil
+}
+
+// newEntry encodes one resource.
+func newEntry(typeURL, name string, res types.Resource) (*entry, error) {
+	b, err := cachev3.MarshalResource(res)
+	if err != nil {
+		return nil, fmt.Errorf("xds: encode %s %q: %w", typeURL, name, err)
+	}
+	version := cachev3.HashResource(b)
+	a := &anypb.Any{TypeUrl: typeURL, Value: b}
+	return &entry{
+		name: name, res: res, version: version, key: entryKey(name, version), any: a,
+		delta: &discoveryv3.Resource{Name: name, Version: version, Resource: a},
+	}, nil
 }
 
 // sotwResponse is a state-of-the-world response of a typeCache.
