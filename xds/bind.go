@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -15,7 +14,11 @@ import (
 // and the connect timeout of its clusters, the only options that shape peering
 // resources. Problems with those options become diagnostics; problems with options that
 // do not affect peering traffic are left to the gateway package's own checks.
-func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, time.Duration) {
+//
+// A problem with xds_fetch_timeout_ms is returned rather than reported, as only some
+// Consul versions read it.
+func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, gateway.Options, error) {
+	var fetchErr error
 	var cfg map[string]any
 	if gw.Proxy != nil {
 		cfg = gw.Proxy.Config
@@ -27,6 +30,8 @@ func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, 
 			continue
 		}
 		switch {
+		case ve.Field == keyXDSFetchTimeout:
+			fetchErr = err
 		case ve.Field == "connect_timeout_ms":
 			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway.Proxy.Config", Err: fmt.Errorf("%w: %w; using %v", ErrBadConnectTimeout, err, gateway.DefaultConnectTimeout)})
 		case strings.Contains(ve.Field, "bind"):
@@ -47,5 +52,5 @@ func gatewayOptions(gw *api.AgentService, diags *[]Diagnostic) ([]gateway.Bind, 
 			*diags = append(*diags, Diagnostic{Part: PartGateway, Input: "Gateway", Err: fmt.Errorf("%w; no listener for it", err)})
 		}
 	}
-	return binds, opts.ConnectTimeout()
+	return binds, opts, fetchErr
 }

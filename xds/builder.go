@@ -44,8 +44,9 @@ type listenerEntry struct {
 }
 
 // NewBuilder returns a Builder with no State: it has no resources until the first Set.
-func NewBuilder() *Builder {
-	return &Builder{clusters: map[string]*clusterEntry{}, listeners: map[string]*listenerEntry{}}
+// Options choose the target Consul version ([WithConsulVersion]).
+func NewBuilder(opts ...BuildOption) *Builder {
+	return &Builder{r: resolver{opts: newBuildOptions(opts)}, clusters: map[string]*clusterEntry{}, listeners: map[string]*listenerEntry{}}
 }
 
 // Set replaces the whole State and returns what changed. A nil State is an empty one.

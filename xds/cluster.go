@@ -7,8 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
-
-	"github.com/peeringgw/peeringgw/peering"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // dnsRefreshRate is how often Envoy re-resolves a hostname peer (Consul's value).
@@ -17,7 +16,7 @@ const dnsRefreshRate = 10 * time.Second
 // clusterParts are the sub-messages every peering cluster of one gateway shares. Emitted
 // resources are immutable, so sharing them is safe and saves an allocation per cluster.
 type clusterParts struct {
-	timeout        time.Duration
+	key            partsKey
 	connectTimeout *durationpb.Duration
 	eds            *clusterv3.Cluster_EdsClusterConfig
 	edsType        *clusterv3.Cluster_Type
@@ -26,18 +25,34 @@ type clusterParts struct {
 	outlier        *clusterv3.OutlierDetection
 }
 
-func newClusterParts(connectTimeout time.Duration) *clusterParts {
+// partsKey is what the shared sub-messages depend on: the connect timeout and the EDS
+// initial fetch timeout.
+type partsKey struct {
+	connectTimeout time.Duration
+	fetchSet       bool
+	fetch          time.Duration
+}
+
+func keyOfCluster(c *Cluster) partsKey {
+	return partsKey{connectTimeout: c.ConnectTimeout, fetchSet: c.FetchTimeoutSet, fetch: c.FetchTimeout}
+}
+
+func newClusterParts(k partsKey) *clusterParts {
+	src := &corev3.ConfigSource{
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+	}
+	if k.fetchSet {
+		src.InitialFetchTimeout = durationpb.New(k.fetch)
+	}
 	return &clusterParts{
-		timeout:        connectTimeout,
-		connectTimeout: durationpb.New(connectTimeout),
-		eds: &clusterv3.Cluster_EdsClusterConfig{EdsConfig: &corev3.ConfigSource{
-			ResourceApiVersion:    corev3.ApiVersion_V3,
-			ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
-		}},
-		edsType:    &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		dnsType:    &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
-		dnsRefresh: durationpb.New(dnsRefreshRate),
-		outlier:    &clusterv3.OutlierDetection{},
+		key:            k,
+		connectTimeout: durationpb.New(k.connectTimeout),
+		eds:            &clusterv3.Cluster_EdsClusterConfig{EdsConfig: src},
+		edsType:        &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+		dnsType:        &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
+		dnsRefresh:     durationpb.New(dnsRefreshRate),
+		outlier:        &clusterv3.OutlierDetection{},
 	}
 }
 
@@ -66,14 +81,36 @@ func (p *clusterParts) initDNSCluster(c *clusterv3.Cluster, name string, la *end
 	c.OutlierDetection = p.outlier
 }
 
-// cluster returns the cluster for one target or for the local servers: EDS for IP
+// cluster returns the Cluster of m, one target or the local servers: EDS for IP
 // addresses, STRICT_DNS with inline endpoints for hostnames.
-func (a *arena) cluster(p *clusterParts, name string, hostnames bool, addrs []peering.Address) *clusterv3.Cluster {
+func (a *arena) cluster(p *clusterParts, m *Cluster) *clusterv3.Cluster {
 	c := a.clusters.next()
-	if hostnames {
-		p.initDNSCluster(c, name, a.assignment(name, addrs))
+	if m.DNS {
+		p.initDNSCluster(c, m.Name, a.assignment(m.Name, m.Endpoints))
+		if m.DualStack {
+			c.DnsLookupFamily = clusterv3.Cluster_ALL
+		}
 	} else {
-		p.initEDSCluster(c, name)
+		p.initEDSCluster(c, m.Name)
+	}
+	if m.Limits != nil {
+		c.CircuitBreakers = circuitBreakers(m.Limits)
 	}
 	return c
+}
+
+// circuitBreakers returns the one threshold Consul sets from upstream limits; an unset
+// limit leaves Envoy's default.
+func circuitBreakers(l *Limits) *clusterv3.CircuitBreakers {
+	t := &clusterv3.CircuitBreakers_Thresholds{}
+	if l.MaxConnections.Set {
+		t.MaxConnections = wrapperspb.UInt32(l.MaxConnections.Value)
+	}
+	if l.MaxPendingRequests.Set {
+		t.MaxPendingRequests = wrapperspb.UInt32(l.MaxPendingRequests.Value)
+	}
+	if l.MaxConcurrentRequests.Set {
+		t.MaxRequests = wrapperspb.UInt32(l.MaxConcurrentRequests.Value)
+	}
+	return &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{t}}
 }

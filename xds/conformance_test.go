@@ -3,9 +3,9 @@ package xds_test
 import (
 	"bytes"
 	"encoding/json"
-
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,7 +17,8 @@ import (
 
 const conformanceDir = "testdata/conformance"
 
-// TestConformance compares Build with Consul's own output for every case.
+// TestConformance compares Build with Consul's own output for every case, each built
+// for the Consul version its consul-version file names.
 func TestConformance(t *testing.T) {
 	cases, err := filepath.Glob(filepath.Join(conformanceDir, "*", "state.json"))
 	require.NoError(t, err)
@@ -26,7 +27,7 @@ func TestConformance(t *testing.T) {
 		dir := filepath.Dir(statePath)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			state := readState(t, statePath)
-			res, _ := xds.Build(state)
+			res, _ := xds.Build(state, xds.WithConsulVersion(caseVersion(t, dir)))
 			require.NoError(t, res.Validate())
 			got, err := json.Marshal(res)
 			require.NoError(t, err)
@@ -58,6 +59,17 @@ func TestConformanceCopiesCurrent(t *testing.T) {
 		require.NoError(t, err, "case file %s is missing here", rel)
 		require.True(t, bytes.Equal(want, got), "%s differs from the shared corpus", rel)
 	}
+}
+
+// caseVersion reads the Consul version a case directory pins in its consul-version
+// file; a case without one fails, so that every case says which Consul it follows.
+func caseVersion(t *testing.T, dir string) xds.ConsulVersion {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "consul-version"))
+	require.NoError(t, err, "every case pins its Consul version in a consul-version file")
+	v, err := xds.ParseConsulVersion(strings.TrimSpace(string(data)))
+	require.NoError(t, err)
+	return v
 }
 
 func readState(t *testing.T, path string) *peering.State {

@@ -32,6 +32,12 @@ var (
 	// ErrHostnameServer: a server's address is a hostname; EDS endpoints must be IP
 	// literals.
 	ErrHostnameServer = errors.New("xds: server address is not an IP literal")
+	// ErrBadFetchTimeout: xds_fetch_timeout_ms could not be read; Envoy's default is used.
+	ErrBadFetchTimeout = errors.New("xds: bad xds_fetch_timeout_ms")
+	// ErrBadLimits: the gateway's service-defaults entry has upstream limits that
+	// cannot apply (a negative or too large value, or an entry of another service);
+	// the limit, or the entry, is ignored.
+	ErrBadLimits = errors.New("xds: bad upstream limits")
 	// ErrPeerIsLocal: a peering's server name is the local servers' own name; routing it
 	// to the peer would shadow the local accept side, so the peering is skipped.
 	ErrPeerIsLocal = errors.New("xds: peer server name is the local server name")

@@ -29,17 +29,26 @@ type gatewayConfig struct {
 	acceptName string
 	binds      []gateway.Bind
 	timeout    time.Duration
-	diags      []Diagnostic
+	// settings are the version-dependent settings of the clusters and listeners.
+	settings clusterSettings
+	diags    []Diagnostic
 }
 
 func (g *gatewayConfig) sameListeners(o *gatewayConfig) bool {
 	return g.listeners == o.listeners && g.enabled == o.enabled && g.datacenter == o.datacenter &&
-		g.acceptName == o.acceptName && slices.Equal(g.binds, o.binds)
+		g.acceptName == o.acceptName && slices.Equal(g.binds, o.binds) && g.settings.joinHostPort == o.settings.joinHostPort
 }
 
-// readGateway reads the gateway-wide settings of s.
-func readGateway(s *peering.State) gatewayConfig {
+// sameClusters reports whether every cluster of g and o has the same settings.
+func (g *gatewayConfig) sameClusters(o *gatewayConfig) bool {
+	return g.timeout == o.timeout && g.settings == o.settings
+}
+
+// readGateway reads the gateway-wide settings of s, deciding the version-dependent
+// ones with p.
+func readGateway(s *peering.State, p profile) gatewayConfig {
 	g := gatewayConfig{timeout: defaultConnectTimeout, datacenter: s.Datacenter}
+	g.settings.joinHostPort = p.on[featureJoinHostPort]
 	gw := s.Gateway
 	switch {
 	case gw == nil:
@@ -50,7 +59,9 @@ func readGateway(s *peering.State) gatewayConfig {
 		return g
 	}
 	g.listeners = true
-	g.binds, g.timeout = gatewayOptions(gw, &g.diags)
+	binds, opts, fetchErr := gatewayOptions(gw, &g.diags)
+	g.binds, g.timeout = binds, opts.ConnectTimeout()
+	g.settings = readClusterSettings(s, opts, fetchErr, p, &g.diags)
 	if !peerThroughMeshGateways(s.MeshConfig) {
 		input := "MeshConfig"
 		if s.MeshConfig != nil {

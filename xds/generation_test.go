@@ -17,8 +17,9 @@ import (
 	"github.com/peeringgw/peeringgw/xds"
 )
 
-// generationFile pins the output of every conformance and rules case to the
-// generation name hashed into resource versions: one line "<generation> <sha256>".
+// generationFile pins the output of every conformance and rules case, for the Consul
+// version the case pins and for the default version, to the generation name hashed
+// into resource versions: one line "<generation> <sha256>".
 const generationFile = "testdata/generation.txt"
 
 // TestGenerationPinned fails when the generated output of the known cases changes
@@ -32,11 +33,14 @@ func TestGenerationPinned(t *testing.T) {
 	require.NotEmpty(t, cases)
 	h := sha256.New()
 	for _, c := range cases {
-		res, _ := xds.Build(readState(t, c))
-		out, err := json.Marshal(res)
-		require.NoError(t, err)
-		h.Write([]byte(c + "\n"))
-		h.Write(out)
+		state := readState(t, c)
+		for _, opts := range [][]xds.BuildOption{{xds.WithConsulVersion(caseVersion(t, filepath.Dir(c)))}, nil} {
+			res, _ := xds.Build(state, opts...)
+			out, err := json.Marshal(res)
+			require.NoError(t, err)
+			h.Write([]byte(c + "\n"))
+			h.Write(out)
+		}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	pinned := map[string]string{}

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
@@ -114,8 +115,13 @@ var tlsInspector = &listenerv3.ListenerFilter{
 	ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: &anypb.Any{TypeUrl: tlsInspectorTypeURL}},
 }
 
-// listenerName is Consul's name for a gateway listener: "<bind>:<address>:<port>".
-func listenerName(b gateway.Bind) string {
+// listenerName is Consul's name for a gateway listener: "<bind>:<address>:<port>", or
+// with joinHostPort (Consul 1.21.2 and later) "<bind>:" + net.JoinHostPort(address,
+// port), which brackets an IPv6 address.
+func listenerName(b gateway.Bind, joinHostPort bool) string {
+	if joinHostPort {
+		return b.Name + ":" + net.JoinHostPort(b.Address, strconv.Itoa(b.Port))
+	}
 	return b.Name + ":" + b.Address + ":" + strconv.Itoa(b.Port)
 }
 

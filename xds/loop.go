@@ -91,6 +91,7 @@ type LoopOption interface{ apply(*loopOptions) }
 type loopOptions struct {
 	observer Observer
 	watch    []peering.WatchOption
+	build    []BuildOption
 }
 
 type loopOptionFunc func(*loopOptions)
@@ -174,7 +175,7 @@ func NewLoop(srv *Server, gateways []Gateway, opts ...LoopOption) (*Loop, error)
 			errs = append(errs, fmt.Errorf("%w: gateway ID %q is empty or given twice", ErrBadLoop, gw.ID))
 			continue
 		}
-		g := &loopGateway{id: gw.ID, builder: NewBuilder()}
+		g := &loopGateway{id: gw.ID, builder: NewBuilder(l.opts.build...)}
 		w, err := peering.NewWatcher(gw.Sources, peering.SinkFunc(func(_ context.Context, s *peering.State) { l.serve(g, s) }),
 			append(slices.Clone(l.opts.watch), peering.WithErrorHandler(l.readFailed(g)))...)
 		if err != nil {

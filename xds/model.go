@@ -36,12 +36,48 @@ type Cluster struct {
 	ConnectTimeout time.Duration
 	// Endpoints are the addresses, in Consul's order.
 	Endpoints []peering.Address
+	// DualStack makes a DNS cluster resolve IPv4 and IPv6 addresses (lookup family
+	// ALL); otherwise it resolves IPv4 only (V4_ONLY).
+	DualStack bool
+	// FetchTimeoutSet gives an EDS cluster an initial fetch timeout of FetchTimeout
+	// (the gateway's xds_fetch_timeout_ms; 0 waits forever); unset leaves Envoy's.
+	FetchTimeoutSet bool
+	FetchTimeout    time.Duration
+	// Limits, when not nil, are the cluster's circuit-breaker thresholds.
+	Limits *Limits
+}
+
+// Limits are the circuit-breaker thresholds of a cluster: the upstream limits of the
+// gateway's service-defaults entry. An unset one leaves Envoy's default.
+type Limits struct {
+	MaxConnections        Limit
+	MaxPendingRequests    Limit
+	MaxConcurrentRequests Limit
+}
+
+// Limit is one threshold; Set reports that Value applies.
+type Limit struct {
+	Value uint32
+	Set   bool
+}
+
+// sameSettings reports whether c and o have the same cluster settings, apart from
+// their name, type and endpoints.
+func (c *Cluster) sameSettings(o *Cluster) bool {
+	return c.ConnectTimeout == o.ConnectTimeout && c.DualStack == o.DualStack &&
+		c.FetchTimeoutSet == o.FetchTimeoutSet && c.FetchTimeout == o.FetchTimeout && sameLimits(c.Limits, o.Limits)
+}
+
+func sameLimits(a, b *Limits) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // Equal reports whether c and o are the same cluster with the same endpoints.
 func (c *Cluster) Equal(o *Cluster) bool {
-	return c.Name == o.Name && c.DNS == o.DNS && c.ConnectTimeout == o.ConnectTimeout &&
-		slices.Equal(c.Endpoints, o.Endpoints)
+	return c.Name == o.Name && c.DNS == o.DNS && c.sameSettings(o) && slices.Equal(c.Endpoints, o.Endpoints)
 }
 
 // hasAssignment reports whether the cluster has a ClusterLoadAssignment.
@@ -58,7 +94,7 @@ func (c *Cluster) sameAssignment(o *Cluster) bool {
 // sameResource reports whether c and o translate to equal Cluster resources. An EDS
 // cluster does not depend on its endpoints.
 func (c *Cluster) sameResource(o *Cluster) bool {
-	if c.Name != o.Name || c.DNS != o.DNS || c.ConnectTimeout != o.ConnectTimeout {
+	if c.Name != o.Name || c.DNS != o.DNS || !c.sameSettings(o) {
 		return false
 	}
 	return !c.DNS || slices.Equal(c.Endpoints, o.Endpoints)
@@ -68,7 +104,8 @@ func (c *Cluster) sameResource(o *Cluster) bool {
 // chain (when Accept is set), one chain per name in Peers, and the catch-all chain,
 // which routes any other SNI to the cluster it names (sni_cluster).
 type Listener struct {
-	// Name is Consul's "<bind>:<address>:<port>".
+	// Name is Consul's "<bind>:<address>:<port>"; from Consul 1.21.2 an IPv6 address
+	// is bracketed ("<bind>:[<address>]:<port>").
 	Name string
 	// Address and Port are where it listens; Address is an IP literal.
 	Address string

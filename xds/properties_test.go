@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -188,7 +189,8 @@ func checkListeners(res *xds.Resources) error {
 		}
 		// The bind name may be empty: Consul, like us, makes a listener for a tagged
 		// address whose tag is "".
-		if suffix := fmt.Sprintf(":%s:%d", sa.GetAddress(), sa.GetPortValue()); !strings.HasSuffix(l.Name, suffix) {
+		// Consul 1.21.2 and later, the default target, bracket an IPv6 address.
+		if suffix := ":" + net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))); !strings.HasSuffix(l.Name, suffix) {
 			return broken("listener %q: name is not <bind>%s", l.Name, suffix)
 		}
 		if len(l.ListenerFilters) != 1 || l.ListenerFilters[0].Name != "envoy.filters.listener.tls_inspector" {
@@ -550,7 +552,7 @@ func checkDefaultListener(s *peering.State, res *xds.Resources) error {
 	}
 	var want []string
 	if net.ParseIP(addr) != nil && gw.Port >= 1 && gw.Port <= 65535 {
-		want = []string{fmt.Sprintf("default:%s:%d", addr, gw.Port)}
+		want = []string{"default:" + net.JoinHostPort(addr, strconv.Itoa(gw.Port))}
 	}
 	if !slices.Equal(names, want) {
 		return broken("listeners %q, want %q", names, want)

@@ -18,9 +18,10 @@ import (
 // the accept side's cluster holds the voting servers at their grpc_tls_port; each peer
 // server name of a dialing peering gets one cluster, from the peering with the greatest
 // ModifyIndex (the first listed on a tie), EDS for IP addresses and STRICT_DNS for
-// hostnames.
-func Resolve(s *peering.State) (*Model, []Diagnostic) {
-	var r resolver
+// hostnames. The target Consul version ([WithConsulVersion], else the State's agent,
+// else [DefaultConsulVersion]) decides the version-dependent rules.
+func Resolve(s *peering.State, opts ...BuildOption) (*Model, []Diagnostic) {
+	r := resolver{opts: newBuildOptions(opts)}
 	r.update(s, nil)
 	return r.model, r.diagnostics()
 }
@@ -31,6 +32,7 @@ func Resolve(s *peering.State) (*Model, []Diagnostic) {
 // Resolve gives for the last one, and the delta it records equals the difference of
 // the two Models (diffModels).
 type resolver struct {
+	opts   buildOptions
 	gw     gatewayConfig
 	local  localServers
 	cands  []*candidate // every peering, in list order
@@ -49,7 +51,9 @@ func (r *resolver) update(s *peering.State, d *delta) {
 	if s == nil {
 		s = &peering.State{} // no gateway: reported, and nothing is generated
 	}
-	gw := readGateway(s)
+	prof, vdiags := decideProfile(&r.opts, s)
+	gw := readGateway(s, prof)
+	gw.diags = append(vdiags, gw.diags...)
 	var list []peering.Peering
 	local := localServers{}
 	if gw.enabled {
@@ -60,7 +64,7 @@ func (r *resolver) update(s *peering.State, d *delta) {
 		local.voters, local.endpoints = false, nil
 	}
 	old := r.model
-	rebuild := old == nil || !gw.sameListeners(&r.gw) || gw.timeout != r.gw.timeout
+	rebuild := old == nil || !gw.sameListeners(&r.gw) || !gw.sameClusters(&r.gw)
 	reuse := old != nil && gw.acceptName == r.gw.acceptName
 	if !reuse {
 		r.slab.reserve(len(list))
@@ -198,13 +202,17 @@ func acceptCluster(gw gatewayConfig, local localServers) (Cluster, bool) {
 	if gw.acceptName == "" || !local.voters {
 		return Cluster{}, false
 	}
-	return Cluster{Name: gw.acceptName, ConnectTimeout: gw.timeout, Endpoints: local.endpoints}, true
+	c := Cluster{Name: gw.acceptName, ConnectTimeout: gw.timeout, Endpoints: local.endpoints}
+	gw.settings.apply(&c, true)
+	return c, true
 }
 
 // peerCluster returns the cluster of a peer server name whose winning candidate is c.
 func peerCluster(gw gatewayConfig, c *candidate) Cluster {
 	t := &c.target
-	return Cluster{Name: t.ServerName, DNS: t.Hostnames, ConnectTimeout: gw.timeout, Endpoints: t.Addresses}
+	cl := Cluster{Name: t.ServerName, DNS: t.Hostnames, ConnectTimeout: gw.timeout, Endpoints: t.Addresses}
+	gw.settings.apply(&cl, false)
+	return cl
 }
 
 // listeners makes one listener per bind address, sorted by name, each with the accept
@@ -217,7 +225,7 @@ func listeners(gw gatewayConfig, local localServers, peers []string) []Listener 
 	ls := make([]Listener, 0, len(gw.binds))
 	for _, b := range gw.binds {
 		l := Listener{
-			Name: listenerName(b), Address: b.Address, Port: uint32(b.Port),
+			Name: listenerName(b, gw.settings.joinHostPort), Address: b.Address, Port: uint32(b.Port),
 			Peers: peers, CatchAllStat: catchAllStatPrefix + statSafe(b.Name),
 		}
 		if hasAccept {

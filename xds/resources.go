@@ -27,9 +27,10 @@ type Resources struct {
 
 // Build generates the resources for s and reports every input it skipped or defaulted:
 // [Resolve] followed by [Translate]. It is a pure function of s: no I/O, deterministic
-// output, and it does not panic on any input.
-func Build(s *peering.State) (*Resources, []Diagnostic) {
-	m, diags := Resolve(s)
+// output, and it does not panic on any input. Options choose the target Consul version
+// ([WithConsulVersion]).
+func Build(s *peering.State, opts ...BuildOption) (*Resources, []Diagnostic) {
+	m, diags := Resolve(s, opts...)
 	return Translate(m), diags
 }
 

@@ -15,8 +15,9 @@ import (
 )
 
 // TestRules runs the library's own cases under testdata/rules: each state.json gives
-// want.json (the resource dump) and diagnostics.txt (one diagnostic a line). Both are
-// golden files: go test ./xds -update rewrites them.
+// want.json (the resource dump) and diagnostics.txt (one diagnostic a line), built for
+// the Consul version of the case's consul-version file. want.json and diagnostics.txt
+// are golden files: go test ./xds -update rewrites them.
 //
 // A case with a KNOWN_FAILURE file (saying what Build gets wrong) holds the expected
 // output that Build does not produce yet: it is skipped, never rewritten, and fails once
@@ -28,7 +29,7 @@ func TestRules(t *testing.T) {
 	for _, statePath := range cases {
 		dir := filepath.Dir(statePath)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			res, diags := xds.Build(readState(t, statePath))
+			res, diags := xds.Build(readState(t, statePath), xds.WithConsulVersion(caseVersion(t, dir)))
 			require.NoError(t, res.Validate())
 			got, err := json.Marshal(res)
 			require.NoError(t, err)

@@ -1,8 +1,6 @@
 package xds
 
 import (
-	"time"
-
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -50,14 +48,21 @@ type translator struct {
 }
 
 // cluster returns the Cluster of c: EDS for IP addresses, STRICT_DNS with inline
-// endpoints for hostnames.
+// endpoints for hostnames, with the settings the Model decided.
 func (t *translator) cluster(c *Cluster) *clusterv3.Cluster {
-	return t.arena.cluster(t.partsFor(c.ConnectTimeout), c.Name, c.DNS, c.Endpoints)
+	return t.arena.cluster(t.partsFor(c), c)
 }
 
-func (t *translator) partsFor(timeout time.Duration) *clusterParts {
-	if t.parts == nil || t.parts.timeout != timeout {
-		t.parts = newClusterParts(timeout)
+// partsFor returns the shared sub-messages of c, built again only when they differ
+// from the last cluster's (a DNS cluster has no EDS config, so needs only the same
+// connect timeout).
+func (t *translator) partsFor(c *Cluster) *clusterParts {
+	k := keyOfCluster(c)
+	if c.DNS && t.parts != nil && t.parts.key.connectTimeout == k.connectTimeout {
+		return t.parts
+	}
+	if t.parts == nil || t.parts.key != k {
+		t.parts = newClusterParts(k)
 	}
 	return t.parts
 }

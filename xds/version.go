@@ -10,7 +10,7 @@ import (
 // Generation names the rules that turn a State into resources. It is hashed into every
 // resource version, so that a library whose output changes for the same input gives new
 // versions (the package's tests pin the output of every known case to it).
-const Generation = "peeringgw-xds-1"
+const Generation = "peeringgw-xds-2"
 
 // Resource kinds, as hashed into versions.
 const (
@@ -56,10 +56,25 @@ func (h *hasher) cluster(c *Cluster) uint64 {
 	h.str(c.Name)
 	h.flag(c.DNS)
 	h.num(uint64(c.ConnectTimeout))
+	h.flag(c.DualStack)
+	h.flag(c.FetchTimeoutSet)
+	h.num(uint64(c.FetchTimeout))
+	h.limits(c.Limits)
 	if c.DNS {
 		h.endpoints(c)
 	}
 	return h.d.Sum64()
+}
+
+func (h *hasher) limits(l *Limits) {
+	h.flag(l != nil)
+	if l == nil {
+		return
+	}
+	for _, t := range [...]Limit{l.MaxConnections, l.MaxPendingRequests, l.MaxConcurrentRequests} {
+		h.flag(t.Set)
+		h.num(uint64(t.Value))
+	}
 }
 
 // assignment returns the hash of c's ClusterLoadAssignment.
