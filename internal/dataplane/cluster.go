@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,12 +19,18 @@ const dnsLookupTimeout = 5 * time.Second
 // errNoHealthyUpstream: the cluster has no endpoint to connect to.
 var errNoHealthyUpstream = errors.New("dataplane: no healthy upstream")
 
+// errOverflow: a circuit breaker of the cluster is open.
+var errOverflow = errors.New("dataplane: circuit breaker overflow")
+
 // cluster is a live cluster: its spec, its current endpoints and its round-robin
 // position.
 type cluster struct {
 	spec  *clusterSpec
 	hosts atomic.Pointer[[]netip.AddrPort]
 	next  atomic.Uint64
+	// active counts the open upstream connections, pending those connecting, for the
+	// circuit breakers.
+	active, pending atomic.Int64
 	// stop ends the DNS refresh of a DNS cluster; nil for EDS.
 	stop context.CancelFunc
 }
@@ -149,7 +156,7 @@ func (d *DataPlane) resolve(ctx context.Context, c *cluster, last [][]netip.Addr
 	d.stats.inc("cluster", name, "update_attempt")
 	failed := false
 	for i, t := range c.spec.targets {
-		addrs, err := d.lookup(ctx, t.host)
+		addrs, err := d.lookup(ctx, t.host, c.spec.allFamilies)
 		if err != nil {
 			d.opts.logger.Warn("resolve", "cluster", name, "host", t.host, "error", err)
 			failed = true
@@ -178,10 +185,11 @@ func (d *DataPlane) resolve(ctx context.Context, c *cluster, last [][]netip.Addr
 	d.stats.inc("cluster", name, "update_success")
 }
 
-// lookup resolves one hostname to its IPv4 addresses (V4_ONLY).
-func (d *DataPlane) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+// lookup resolves one hostname to its IPv4 addresses (V4_ONLY), or with all to its
+// IPv4 and IPv6 addresses (ALL), in the resolver's order.
+func (d *DataPlane) lookup(ctx context.Context, host string, all bool) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return v4Only([]netip.Addr{ip}), nil
+		return family([]netip.Addr{ip}, all), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, dnsLookupTimeout)
 	defer cancel()
@@ -189,13 +197,14 @@ func (d *DataPlane) lookup(ctx context.Context, host string) ([]netip.Addr, erro
 	if err != nil {
 		return nil, err
 	}
-	return v4Only(addrs), nil
+	return family(addrs, all), nil
 }
 
-func v4Only(addrs []netip.Addr) []netip.Addr {
+// family keeps the IPv4 addresses, or with all every address.
+func family(addrs []netip.Addr, all bool) []netip.Addr {
 	var out []netip.Addr
 	for _, a := range addrs {
-		if a = a.Unmap(); a.Is4() {
+		if a = a.Unmap(); all || a.Is4() {
 			out = append(out, a)
 		}
 	}
@@ -212,6 +221,65 @@ func (d *DataPlane) connect(c *cluster) (net.Conn, error) {
 		d.stats.inc("cluster", name, "upstream_cx_none_healthy")
 		return nil, errNoHealthyUpstream
 	}
+	if c.spec.limits == noLimits {
+		return d.dial(c, hosts)
+	}
+	if !c.admit() {
+		d.stats.inc("cluster", name, "upstream_cx_overflow")
+		return nil, errOverflow
+	}
+	conn, err := d.dial(c, hosts)
+	c.pending.Add(-1)
+	if err != nil {
+		c.active.Add(-1)
+		return nil, err
+	}
+	return &countedConn{Conn: conn, c: c}, nil
+}
+
+// admit reserves an upstream connection of c, pending until dialed, if its circuit
+// breakers allow one more: max_connections and max_requests bound the open ones,
+// max_pending_requests those connecting.
+func (c *cluster) admit() bool {
+	l := c.spec.limits
+	active, pending := c.active.Add(1), c.pending.Add(1)
+	if over(active, l.maxConnections) || over(active, l.maxRequests) || over(pending, l.maxPending) {
+		c.active.Add(-1)
+		c.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+func over(n, limit int64) bool { return limit >= 0 && n > limit }
+
+// countedConn releases its cluster's connection count once closed.
+type countedConn struct {
+	net.Conn
+	c    *cluster
+	once sync.Once
+}
+
+func (cc *countedConn) Close() error {
+	cc.once.Do(func() { cc.c.active.Add(-1) })
+	return cc.Conn.Close()
+}
+
+// CloseWrite half-closes the connection when it can (a TCP connection can).
+func (cc *countedConn) CloseWrite() error {
+	if cw, ok := cc.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errNoHalfClose
+}
+
+// errNoHalfClose: the connection cannot be half-closed.
+var errNoHalfClose = errors.New("dataplane: connection cannot be half-closed")
+
+// dial connects to the next endpoints of c in round-robin order, up to the configured
+// attempts.
+func (d *DataPlane) dial(c *cluster, hosts []netip.AddrPort) (net.Conn, error) {
+	name := c.spec.name
 	attempts := d.opts.connectAttempts
 	if attempts <= 0 {
 		attempts = len(hosts)

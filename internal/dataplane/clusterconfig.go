@@ -26,6 +26,29 @@ type clusterSpec struct {
 	// targets are the hostnames (or IP literals) a DNS cluster resolves, in order.
 	targets    []target
 	dnsRefresh time.Duration
+	// allFamilies resolves IPv4 and IPv6 addresses (dns_lookup_family ALL); otherwise
+	// IPv4 only (V4_ONLY).
+	allFamilies bool
+	// limits are the circuit breakers.
+	limits limits
+}
+
+// limits are the circuit-breaker thresholds a cluster enforces on its upstream TCP
+// connections: every proxied connection is one connection and one request (Envoy's
+// TCP connection pool counts it against both), and one pending request while it
+// connects. -1 means the threshold is not set, and not enforced (Envoy's default
+// thresholds, 1024 each, are not applied).
+type limits struct {
+	maxConnections, maxPending, maxRequests int64
+}
+
+var noLimits = limits{maxConnections: -1, maxPending: -1, maxRequests: -1}
+
+func threshold(v interface{ GetValue() uint32 }, set bool) int64 {
+	if !set {
+		return -1
+	}
+	return int64(v.GetValue())
 }
 
 // target is one endpoint of a DNS cluster.
@@ -53,12 +76,15 @@ func compileCluster(c *clusterv3.Cluster) (*clusterSpec, error) {
 	if err := checkResource(c); err != nil {
 		return nil, err
 	}
-	s := &clusterSpec{name: c.GetName(), typ: c.GetType(), connectTimeout: defaultConnectTimeout, dnsRefresh: defaultDNSRefreshRate}
+	s := &clusterSpec{name: c.GetName(), typ: c.GetType(), connectTimeout: defaultConnectTimeout, dnsRefresh: defaultDNSRefreshRate, limits: noLimits}
 	if d := c.GetConnectTimeout(); d != nil {
 		s.connectTimeout = d.AsDuration()
 	}
 	if d := c.GetDnsRefreshRate(); d != nil {
 		s.dnsRefresh = d.AsDuration()
+	}
+	if err := s.compileLimits(c.GetCircuitBreakers()); err != nil {
+		return nil, err
 	}
 	var err error
 	switch s.typ {
@@ -104,8 +130,12 @@ func (s *clusterSpec) compileDNS(c *clusterv3.Cluster) error {
 	if c.GetEdsClusterConfig() != nil {
 		errs = append(errs, notImplemented("eds_cluster_config", "on a %s cluster", s.typ))
 	}
-	if f := c.GetDnsLookupFamily(); f != clusterv3.Cluster_V4_ONLY {
-		errs = append(errs, notImplemented("dns_lookup_family", "%s (only V4_ONLY is implemented)", f))
+	switch f := c.GetDnsLookupFamily(); f {
+	case clusterv3.Cluster_V4_ONLY:
+	case clusterv3.Cluster_ALL:
+		s.allFamilies = true
+	default:
+		errs = append(errs, notImplemented("dns_lookup_family", "%s (only V4_ONLY and ALL are implemented)", f))
 	}
 	for _, t := range endpointTargets(c.GetLoadAssignment().GetEndpoints(), "load_assignment.", &errs) {
 		s.targets = append(s.targets, t.target)
@@ -114,6 +144,26 @@ func (s *clusterSpec) compileDNS(c *clusterv3.Cluster) error {
 		errs = append(errs, invalid("load_assignment", "a LOGICAL_DNS cluster needs exactly one endpoint, got %d", len(s.targets)))
 	}
 	return errors.Join(errs...)
+}
+
+// compileLimits reads the circuit breakers: one threshold, of the default priority.
+func (s *clusterSpec) compileLimits(cb *clusterv3.CircuitBreakers) error {
+	th := cb.GetThresholds()
+	switch {
+	case len(th) == 0:
+		return nil
+	case len(th) > 1:
+		return notImplemented("circuit_breakers.thresholds", "%d thresholds (only one is implemented)", len(th))
+	case th[0].GetPriority() != corev3.RoutingPriority_DEFAULT:
+		return notImplemented("circuit_breakers.thresholds[0].priority", "%s", th[0].GetPriority())
+	}
+	t := th[0]
+	s.limits = limits{
+		maxConnections: threshold(t.GetMaxConnections(), t.MaxConnections != nil),
+		maxPending:     threshold(t.GetMaxPendingRequests(), t.MaxPendingRequests != nil),
+		maxRequests:    threshold(t.GetMaxRequests(), t.MaxRequests != nil),
+	}
+	return nil
 }
 
 // pathTarget is an endpoint's socket address and the path of its host in the resource.

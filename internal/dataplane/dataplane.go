@@ -66,10 +66,10 @@ func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) { o.logger = l })
 }
 
-// WithLookup sets how STRICT_DNS and LOGICAL_DNS clusters resolve hostnames. Only IPv4
-// results are used (dns_lookup_family V4_ONLY); IP literals are not looked up. The
-// default, also used for nil, is the system resolver, net.DefaultResolver.LookupNetIP
-// with network "ip4".
+// WithLookup sets how STRICT_DNS and LOGICAL_DNS clusters resolve hostnames. Of the
+// results a V4_ONLY cluster uses the IPv4 ones, an ALL cluster all of them; IP literals
+// are not looked up. The default, also used for nil, is the system resolver,
+// net.DefaultResolver.LookupNetIP with network "ip".
 func WithLookup(f func(ctx context.Context, host string) ([]netip.Addr, error)) Option {
 	return optionFunc(func(o *options) { o.lookup = f })
 }
@@ -91,7 +91,7 @@ func WithListenerFiltersTimeout(d time.Duration) Option {
 }
 
 func systemLookup(ctx context.Context, host string) ([]netip.Addr, error) {
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: resolve %s: %w", host, err)
 	}

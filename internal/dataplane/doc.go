@@ -42,14 +42,23 @@
 // not checked.
 //
 // Clusters (envoy.config.cluster.v3.Cluster): name, type, connect_timeout (default
-// 5s), outlier_detection (only empty: accepted, no ejection), and:
+// 5s), outlier_detection (only empty: accepted, no ejection), circuit_breakers (one
+// threshold of the default priority: max_connections and max_requests bound the open
+// upstream connections, max_pending_requests those still connecting, as Envoy's TCP
+// connection pool counts a proxied connection; one over a limit is closed and counted
+// in upstream_cx_overflow; an unset threshold is not enforced, Envoy's defaults of
+// 1024 are not applied), and:
 //
-//   - EDS, with eds_cluster_config.eds_config.ads (resource_api_version V3 or unset):
-//     the endpoints are the ClusterLoadAssignment of the same name.
-//   - STRICT_DNS, with an inline load_assignment, dns_lookup_family V4_ONLY and
+//   - EDS, with eds_cluster_config.eds_config.ads (resource_api_version V3 or unset,
+//     initial_fetch_timeout accepted: this data plane never waits for a cluster to
+//     warm, so a cluster whose endpoints have not arrived refuses connections at once,
+//     as an Envoy cluster does once that timeout has passed): the endpoints are the
+//     ClusterLoadAssignment of the same name.
+//   - STRICT_DNS, with an inline load_assignment, dns_lookup_family V4_ONLY or ALL, and
 //     dns_refresh_rate (default 5s): every hostname is resolved at once and then every
-//     refresh; the hosts are all IPv4 addresses of all hostnames, in order. A hostname
-//     that fails to resolve keeps its previous addresses.
+//     refresh; the hosts are all IPv4 addresses (V4_ONLY) or all addresses (ALL) of all
+//     hostnames, in order. A hostname that fails to resolve keeps its previous
+//     addresses.
 //     https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/service_discovery#strict-dns
 //   - LOGICAL_DNS, the same with exactly one endpoint, of which only the first address
 //     is used.

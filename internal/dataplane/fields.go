@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // implemented lists, for every message type the data plane reads, the fields it
@@ -33,9 +34,12 @@ var implemented = fieldTable(
 	fields(&sniclusterv3.SniCluster{}),
 	fields(&tcpproxyv3.TcpProxy{}, "stat_prefix", "cluster"),
 	fields(&clusterv3.Cluster{}, "name", "type", "eds_cluster_config", "connect_timeout",
-		"load_assignment", "dns_refresh_rate", "dns_lookup_family", "outlier_detection"),
+		"load_assignment", "dns_refresh_rate", "dns_lookup_family", "outlier_detection", "circuit_breakers"),
+	fields(&clusterv3.CircuitBreakers{}, "thresholds"),
+	fields(&clusterv3.CircuitBreakers_Thresholds{}, "max_connections", "max_pending_requests", "max_requests"),
+	fields(&wrapperspb.UInt32Value{}, "value"),
 	fields(&clusterv3.Cluster_EdsClusterConfig{}, "eds_config"),
-	fields(&corev3.ConfigSource{}, "ads", "resource_api_version"),
+	fields(&corev3.ConfigSource{}, "ads", "resource_api_version", "initial_fetch_timeout"),
 	fields(&corev3.AggregatedConfigSource{}),
 	fields(&clusterv3.OutlierDetection{}),
 	fields(&endpointv3.ClusterLoadAssignment{}, "cluster_name", "endpoints"),

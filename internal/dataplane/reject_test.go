@@ -149,8 +149,8 @@ func TestRejects(t *testing.T) {
 		{name: "outlier detection settings", want: dataplane.ErrNotImplemented, resource: "a.example", mutate: func(_ *testing.T, c *config) {
 			edsOnly(c).OutlierDetection.Consecutive_5Xx = wrapperspb.UInt32(3)
 		}},
-		{name: "circuit breakers", want: dataplane.ErrNotImplemented, resource: "a.example", mutate: func(_ *testing.T, c *config) {
-			edsOnly(c).CircuitBreakers = &clusterv3.CircuitBreakers{}
+		{name: "circuit breaker max_retries", want: dataplane.ErrNotImplemented, resource: "a.example", mutate: func(_ *testing.T, c *config) {
+			edsOnly(c).CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxRetries: wrapperspb.UInt32(3)}}}
 		}},
 		{name: "EDS from a file", want: dataplane.ErrNotImplemented, resource: "a.example", mutate: func(_ *testing.T, c *config) {
 			edsOnly(c).EdsClusterConfig.EdsConfig.ConfigSourceSpecifier = &corev3.ConfigSource_PathConfigSource{PathConfigSource: &corev3.PathConfigSource{Path: "/eds.yaml"}}
