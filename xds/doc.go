@@ -43,8 +43,18 @@
 // TLS is never terminated: every chain is a plain tcp_proxy selected on the SNI that
 // tls_inspector reads, and no cluster or chain has a transport socket. Names, stat
 // prefixes, timeouts and field values are exactly Consul's; the conformance tests compare
-// the output with Consul 1.14.8's own for the same input. RULES.md, beside this file,
-// gives every rule with the Consul source it comes from.
+// the output with Consul 1.14.8's and 1.22.0's own for the same input. RULES.md, beside
+// this file, gives every rule with the Consul source it comes from.
+//
+// # Consul versions
+//
+// Generation targets one Consul release from 1.14 to 1.22: [WithConsulVersion] if given
+// (to [Build], [Resolve], [NewBuilder] or [NewLoop]), else the version of the State's
+// agent (peering.State.Agent.Version) when it is supported, else [DefaultConsulVersion]
+// (1.22.0). Each rule that changed between those releases is one switch with its first
+// version per minor line, listed in RULES.md §11: the listener name of an IPv6 address
+// (1.21.2), the DNS lookup family for a dual-stack agent (1.22.0), xds_fetch_timeout_ms
+// (1.15.8, 1.16.4, 1.17.1) and the gateway's service-defaults upstream limits (1.18.2).
 //
 // # Where this package differs from Consul
 //
@@ -53,8 +63,9 @@
 // never bound to hostnames; malformed ports and addresses are skipped instead of
 // becoming broken endpoints; an undecodable connect_timeout_ms gives the default;
 // gateways outside the default partition get no peering resources; an empty tagged or
-// custom bind address listens on 127.0.0.1 (as in Consul 1.16); output order is
-// deterministic.
+// custom bind address listens on 127.0.0.1 (as in Consul 1.15 and later, for every
+// target); output order is deterministic. STRICT_DNS holds for every target version,
+// including those before Consul's fix (1.14.11, 1.15.7, 1.16.3, 1.17.1).
 //
 // # Diagnostics
 //

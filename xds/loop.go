@@ -156,7 +156,9 @@ type GatewayStatus struct {
 }
 
 // NewLoop returns a Loop that serves gateways from srv once it runs. Gateway IDs must be
-// distinct and non-empty, and every source set. Errors wrap [ErrBadLoop] (and
+// distinct and non-empty, and every source set. [WithConsulVersion] sets the Consul
+// version every gateway's resources target; without it each State's agent version
+// decides, else [DefaultConsulVersion]. Errors wrap [ErrBadLoop] (and
 // [peering.ErrBadConfig] for the watch options).
 func NewLoop(srv *Server, gateways []Gateway, opts ...LoopOption) (*Loop, error) {
 	l := &Loop{srv: srv}
