@@ -106,7 +106,7 @@ func TestDifferential(t *testing.T) {
 	consul2 := e2e.WatchConsulXDS(t, grpcAddr(dc2), gw2, gwToken)
 
 	t.Run("dc1 gateway", func(t *testing.T) {
-		ours := func() (*xds.Resources, error) { return build(ctx, c1, gw1, nil) }
+		ours := func() (*xds.Resources, error) { return build(ctx, t, c1, gw1, nil) }
 		// Wait for the exported service's resources too, so that leaving them out is
 		// part of what is checked.
 		got := converge(t, consul1, ours, func(c compared) error {
@@ -124,7 +124,7 @@ func TestDifferential(t *testing.T) {
 	manual := map[string][]string{"dc2-to-dc3": decoded3.ManualServerAddresses}
 	dc1Name, dc3Name := peering.ServerName("dc1", td1), peering.ServerName("dc3", td3)
 	t.Run("dc2 gateway", func(t *testing.T) {
-		ours := func() (*xds.Resources, error) { return build(ctx, gwClient2, gw2, manual) }
+		ours := func() (*xds.Resources, error) { return build(ctx, t, gwClient2, gw2, manual) }
 		got := converge(t, consul2, ours, func(c compared) error {
 			return hasClusters(c.ours, dc1Name, peering.ServerName("dc2", td2), dc3Name)
 		})
@@ -150,7 +150,7 @@ func TestDifferential(t *testing.T) {
 	})
 
 	t.Run("manual addresses are not in the HTTP API", func(t *testing.T) {
-		res, err := build(ctx, gwClient2, gw2, nil)
+		res, err := build(ctx, t, gwClient2, gw2, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 1, endpointCount(res, dc3Name), "got %d endpoints for dc3 from the HTTP API alone, want 1 (dc3's server)", endpointCount(res, dc3Name))
 	})
@@ -186,9 +186,10 @@ func exportWeb(t *testing.T, c *api.Client, peer string) {
 }
 
 // build reads gateway id's State from the agent behind c, adds the manual server
-// addresses of the peerings named in manual, and builds it. Every input of these tests
+// addresses of the peerings named in manual, and builds it for the Consul version the
+// tests run. Every input of these tests
 // is valid, so a diagnostic is an error.
-func build(ctx context.Context, c *api.Client, id string, manual map[string][]string) (*xds.Resources, error) {
+func build(ctx context.Context, t testing.TB, c *api.Client, id string, manual map[string][]string) (*xds.Resources, error) {
 	s, err := peering.ReadState(ctx, c, id)
 	if err != nil {
 		return nil, err
@@ -196,7 +197,7 @@ func build(ctx context.Context, c *api.Client, id string, manual map[string][]st
 	for i := range s.Peerings {
 		s.Peerings[i].ManualServerAddresses = manual[s.Peerings[i].Name]
 	}
-	res, diags := xds.Build(s)
+	res, diags := xds.Build(s, e2e.ConsulProfile(t))
 	if len(diags) > 0 {
 		return nil, fmt.Errorf("got diagnostics %v, want none", diags)
 	}

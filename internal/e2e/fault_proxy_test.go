@@ -109,7 +109,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	})
 
 	e2e.Eventually(t, faultTimeout, func() error {
-		want, err := build(ctx, env.mgmt, env.gwID, nil)
+		want, err := build(ctx, t, env.mgmt, env.gwID, nil)
 		if err != nil {
 			return err
 		}

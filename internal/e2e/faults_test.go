@@ -42,7 +42,7 @@ func TestAgentRestart(t *testing.T) {
 	// data plane holds it, so that a State or an update still in flight when the agent
 	// stops cannot change the resources.
 	e2e.Eventually(t, e2e.PeeringTimeout, func() error {
-		want, err := build(t.Context(), dc1.client, dc1.gatewayID, nil)
+		want, err := build(t.Context(), t, dc1.client, dc1.gatewayID, nil)
 		if err != nil {
 			return err
 		}
