@@ -59,7 +59,11 @@ func readGateway(s *peering.State, p profile) gatewayConfig {
 		return g
 	}
 	g.listeners = true
-	binds, opts, fetchErr := gatewayOptions(gw, &g.diags)
+	loopback := ipv4Loopback
+	if p.on[featureDualStackLoopback] && dualStack(s.Agent.BindAddr) {
+		loopback = "::1"
+	}
+	binds, opts, fetchErr := gatewayOptions(gw, loopback, &g.diags)
 	g.binds, g.timeout = binds, opts.ConnectTimeout()
 	g.settings = readClusterSettings(s, opts, fetchErr, p, &g.diags)
 	if !peerThroughMeshGateways(s.MeshConfig) {

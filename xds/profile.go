@@ -18,6 +18,9 @@ const (
 	// featureDualStackDNS: hostname (STRICT_DNS) peer clusters resolve IPv4 and IPv6
 	// (ALL) when the agent's bind address is IPv6; before, and otherwise, V4_ONLY.
 	featureDualStackDNS
+	// featureDualStackLoopback: an empty tagged or custom bind address listens on ::1
+	// when the agent is dual-stack; before, and otherwise, on 127.0.0.1.
+	featureDualStackLoopback
 	// featureFetchTimeout: the gateway's xds_fetch_timeout_ms sets the initial fetch
 	// timeout of its EDS clusters.
 	featureFetchTimeout
@@ -32,10 +35,11 @@ const (
 // when its minor line is newer than every listed one. A line between listed ones that
 // has no entry never got it.
 var firstVersions = [featureCount][]ConsulVersion{
-	featureJoinHostPort: {{Major: 1, Minor: 21, Patch: 2}},
-	featureDualStackDNS: {{Major: 1, Minor: 22, Patch: 0}},
-	featureFetchTimeout: {{Major: 1, Minor: 15, Patch: 8}, {Major: 1, Minor: 16, Patch: 4}, {Major: 1, Minor: 17, Patch: 1}},
-	featureLimits:       {{Major: 1, Minor: 18, Patch: 2}},
+	featureJoinHostPort:      {{Major: 1, Minor: 21, Patch: 2}},
+	featureDualStackDNS:      {{Major: 1, Minor: 22, Patch: 0}},
+	featureDualStackLoopback: {{Major: 1, Minor: 22, Patch: 0}},
+	featureFetchTimeout:      {{Major: 1, Minor: 15, Patch: 8}, {Major: 1, Minor: 16, Patch: 4}, {Major: 1, Minor: 17, Patch: 1}},
+	featureLimits:            {{Major: 1, Minor: 18, Patch: 2}},
 }
 
 // has reports whether Consul version v has feature f.

@@ -1,6 +1,7 @@
 package xds_test
 
 import (
+	"errors"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
 )
@@ -173,5 +175,36 @@ func TestFetchTimeoutChecked(t *testing.T) {
 		} else {
 			assert.Empty(t, diags, "%v", tt.value)
 		}
+	}
+}
+
+// TestDualStackLoopback: from Consul 1.22.0 an empty custom or tagged bind address
+// listens on ::1 when the agent is dual-stack; otherwise, and before, on 127.0.0.1.
+func TestDualStackLoopback(t *testing.T) {
+	for _, tt := range []struct{ version, bind, want string }{
+		{"1.21.5", "::", "empty:127.0.0.1:9443"},
+		{"1.22.0-rc1", "::", "empty:127.0.0.1:9443"},
+		{"1.22.0", "0.0.0.0", "empty:127.0.0.1:9443"},
+		{"1.22.0", "::", "empty:[::1]:9443"},
+		{"1.14.8", "::", "empty:127.0.0.1:9443"},
+	} {
+		s := ipv6GatewayState()
+		s.Gateway.Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{
+			"envoy_gateway_bind_addresses": map[string]any{"empty": map[string]any{"address": "", "port": 9443}},
+		}}
+		s.Agent.BindAddr = tt.bind
+		v, err := xds.ParseConsulVersion(tt.version)
+		require.NoError(t, err)
+		res, diags := xds.Build(s, xds.WithConsulVersion(v))
+		require.NoError(t, res.Validate())
+		require.Len(t, res.Listeners, 2, "%s %s", tt.version, tt.bind)
+		assert.Equal(t, tt.want, res.Listeners[1].Name, "%s %s", tt.version, tt.bind)
+		var empty int
+		for _, d := range diags {
+			if errors.Is(d, gateway.ErrEmptyAddress) {
+				empty++
+			}
+		}
+		assert.Equal(t, 1, empty, "the empty address is reported")
 	}
 }
