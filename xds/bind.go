@@ -86,3 +86,19 @@ func onLoopback(gw *api.AgentService, opts gateway.Options, binds []gateway.Bind
 	}
 	return out
 }
+
+// onIPv6Any moves the default bind of a gateway with no service address from 0.0.0.0
+// to ::, as Consul does for a dual-stack agent from 1.22.0-rc1.
+func onIPv6Any(gw *api.AgentService, opts gateway.Options, binds []gateway.Bind) []gateway.Bind {
+	if gw.Address != "" || opts.NoDefaultBind {
+		return binds
+	}
+	out := make([]gateway.Bind, len(binds))
+	for i, b := range binds {
+		if b.Name == "default" && b.Address == "0.0.0.0" && b.Port == gw.Port {
+			b.Address = "::"
+		}
+		out[i] = b
+	}
+	return out
+}

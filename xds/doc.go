@@ -53,8 +53,8 @@
 // agent (peering.State.Agent.Version) when it is supported, else [DefaultConsulVersion]
 // (1.22.0). Each rule that changed between those releases is one switch with its first
 // version per minor line, listed in RULES.md §11: the listener name of an IPv6 address
-// (1.21.2), the DNS lookup family and the loopback address of an empty bind for a
-// dual-stack agent (1.22.0), xds_fetch_timeout_ms (1.15.8, 1.16.4, 1.17.1) and the
+// (1.21.2), the addresses of empty binds (1.22.0-rc1 and 1.22.0) and the DNS lookup
+// family (1.22.0) for a dual-stack agent, xds_fetch_timeout_ms (1.15.8, 1.16.4, 1.17.1) and the
 // gateway's service-defaults upstream limits (1.18.2).
 //
 // # Where this package differs from Consul

@@ -59,11 +59,15 @@ func readGateway(s *peering.State, p profile) gatewayConfig {
 		return g
 	}
 	g.listeners = true
+	ds := dualStack(s.Agent.BindAddr)
 	loopback := ipv4Loopback
-	if p.on[featureDualStackLoopback] && dualStack(s.Agent.BindAddr) {
+	if p.on[featureDualStackLoopback] && ds {
 		loopback = "::1"
 	}
 	binds, opts, fetchErr := gatewayOptions(gw, loopback, &g.diags)
+	if p.on[featureDualStackAny] && ds {
+		binds = onIPv6Any(gw, opts, binds)
+	}
 	g.binds, g.timeout = binds, opts.ConnectTimeout()
 	g.settings = readClusterSettings(s, opts, fetchErr, p, &g.diags)
 	if !peerThroughMeshGateways(s.MeshConfig) {

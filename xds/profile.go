@@ -21,6 +21,9 @@ const (
 	// featureDualStackLoopback: an empty tagged or custom bind address listens on ::1
 	// when the agent is dual-stack; before, and otherwise, on 127.0.0.1.
 	featureDualStackLoopback
+	// featureDualStackAny: the default bind of a gateway with no service address
+	// listens on :: when the agent is dual-stack; before, and otherwise, on 0.0.0.0.
+	featureDualStackAny
 	// featureFetchTimeout: the gateway's xds_fetch_timeout_ms sets the initial fetch
 	// timeout of its EDS clusters.
 	featureFetchTimeout
@@ -38,6 +41,7 @@ var firstVersions = [featureCount][]ConsulVersion{
 	featureJoinHostPort:      {{Major: 1, Minor: 21, Patch: 2}},
 	featureDualStackDNS:      {{Major: 1, Minor: 22, Patch: 0}},
 	featureDualStackLoopback: {{Major: 1, Minor: 22, Patch: 0}},
+	featureDualStackAny:      {{Major: 1, Minor: 22, Patch: 0, Pre: "rc1"}},
 	featureFetchTimeout:      {{Major: 1, Minor: 15, Patch: 8}, {Major: 1, Minor: 16, Patch: 4}, {Major: 1, Minor: 17, Patch: 1}},
 	featureLimits:            {{Major: 1, Minor: 18, Patch: 2}},
 }

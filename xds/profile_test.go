@@ -39,6 +39,11 @@ func TestFeatureSwitches(t *testing.T) {
 			withoutRC: []ConsulVersion{{Major: 1, Minor: 22, Pre: "rc1"}},
 		},
 		{
+			f: featureDualStackAny, name: "the default bind on :: for a dual-stack agent",
+			without: []ConsulVersion{v(1, 14, 8), v(1, 21, 5)},
+			with:    []ConsulVersion{{Major: 1, Minor: 22, Pre: "rc1"}, {Major: 1, Minor: 22, Pre: "rc2"}, v(1, 22, 0)},
+		},
+		{
 			f: featureFetchTimeout, name: "xds_fetch_timeout_ms",
 			without:   []ConsulVersion{v(1, 14, 8), v(1, 14, 11), v(1, 15, 0), v(1, 15, 7), v(1, 16, 0), v(1, 16, 3), v(1, 17, 0)},
 			with:      []ConsulVersion{v(1, 15, 8), v(1, 15, 10), v(1, 16, 4), v(1, 16, 6), v(1, 17, 1), v(1, 18, 0), v(1, 22, 0)},

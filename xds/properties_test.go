@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -546,18 +547,47 @@ func checkDefaultListener(s *peering.State, res *xds.Resources) error {
 			}
 		}
 	}
+	target := targetOf(s)
 	addr := gw.Address
 	if addr == "" {
 		addr = "0.0.0.0"
+		if atLeast(target, "1.22.0-rc1") && agentDualStack(s) {
+			addr = "::"
+		}
 	}
 	var want []string
 	if net.ParseIP(addr) != nil && gw.Port >= 1 && gw.Port <= 65535 {
-		want = []string{"default:" + net.JoinHostPort(addr, strconv.Itoa(gw.Port))}
+		port := strconv.Itoa(gw.Port)
+		want = []string{"default:" + addr + ":" + port}
+		if atLeast(target, "1.21.2") {
+			want = []string{"default:" + net.JoinHostPort(addr, port)}
+		}
 	}
 	if !slices.Equal(names, want) {
 		return broken("listeners %q, want %q", names, want)
 	}
 	return nil
+}
+
+// targetOf is the Consul version Build targets for s without options: the agent's when
+// supported, else the default (RULES.md §11).
+func targetOf(s *peering.State) xds.ConsulVersion {
+	if v, err := xds.ParseConsulVersion(s.Agent.Version); err == nil {
+		return v
+	}
+	return xds.DefaultConsulVersion
+}
+
+func atLeast(v xds.ConsulVersion, first string) bool {
+	f, err := xds.ParseConsulVersion(first)
+	return err == nil && v.Compare(f) >= 0
+}
+
+// agentDualStack reports Consul's dual-stack test of the agent's bind address: IPv6,
+// not IPv4-mapped.
+func agentDualStack(s *peering.State) bool {
+	a, err := netip.ParseAddr(s.Agent.BindAddr)
+	return err == nil && a.Is6() && !a.Is4In6()
 }
 
 // TestPropertyChecks makes sure each property check fails on resources that break it,

@@ -10,7 +10,7 @@ import (
 // Generation names the rules that turn a State into resources. It is hashed into every
 // resource version, so that a library whose output changes for the same input gives new
 // versions (the package's tests pin the output of every known case to it).
-const Generation = "peeringgw-xds-3"
+const Generation = "peeringgw-xds-4"
 
 // Resource kinds, as hashed into versions.
 const (

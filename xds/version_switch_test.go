@@ -208,3 +208,24 @@ func TestDualStackLoopback(t *testing.T) {
 		assert.Equal(t, 1, empty, "the empty address is reported")
 	}
 }
+
+// TestDualStackDefaultBind: from Consul 1.22.0-rc1 a gateway with no service address
+// listens on :: when the agent is dual-stack; otherwise, and before, on 0.0.0.0.
+func TestDualStackDefaultBind(t *testing.T) {
+	for _, tt := range []struct{ version, bind, want string }{
+		{"1.21.5", "::", "default:0.0.0.0:8443"},
+		{"1.22.0-rc1", "::", "default:[::]:8443"},
+		{"1.22.0", "10.0.0.1", "default:0.0.0.0:8443"},
+		{"1.22.0", "::", "default:[::]:8443"},
+	} {
+		s := ipv6GatewayState()
+		s.Gateway.Address = ""
+		s.Agent.BindAddr = tt.bind
+		v, err := xds.ParseConsulVersion(tt.version)
+		require.NoError(t, err)
+		res, _ := xds.Build(s, xds.WithConsulVersion(v))
+		require.NoError(t, res.Validate())
+		require.Len(t, res.Listeners, 1)
+		assert.Equal(t, tt.want, res.Listeners[0].Name, "%s %s", tt.version, tt.bind)
+	}
+}
