@@ -63,8 +63,9 @@ const maxMillis = math.MaxInt64 / int64(time.Millisecond)
 // https://developer.hashicorp.com/consul/docs/connect/proxies/envoy#gateway-options
 //
 // Of all of them only ConnectTimeoutMs, BindTaggedAddresses, BindAddresses and
-// NoDefaultBind change the Envoy resources that carry peering control-plane traffic; see
-// [Options.PeeringIneffective].
+// NoDefaultBind change the Envoy resources that carry peering control-plane traffic in
+// Consul 1.14; from Consul 1.15.8, 1.16.4 and 1.17.1 XDSFetchTimeoutMs does too (the
+// initial fetch timeout of the EDS clusters). See [Options.PeeringIneffective].
 type Options struct {
 	// ConnectTimeoutMs (connect_timeout_ms) is the timeout, in milliseconds, of new
 	// upstream connections, including those to the local servers and to peer gateways.
@@ -99,7 +100,7 @@ type Options struct {
 	TCPKeepaliveProbes int
 	// XDSFetchTimeoutMs (xds_fetch_timeout_ms) is how long, in milliseconds, Envoy waits
 	// for EDS and RDS data: nil or negative leaves Envoy's default, 0 waits forever.
-	// Consul reads it since the versions that followed 1.14.8 (GH-19871).
+	// Consul reads it from 1.15.8, 1.16.4 and 1.17.1 on (GH-19871; never in 1.14.x).
 	XDSFetchTimeoutMs *int
 
 	// StatsdURL (envoy_statsd_url) is a udp://ip:port StatsD sink, or $ENV_VAR naming one.
@@ -235,8 +236,11 @@ func setString(m map[string]any, key, v string) {
 // the Envoy resources that carry peering control-plane traffic, sorted: the DNS
 // discovery type (peer hostnames always get this library's STRICT_DNS cluster), the TCP
 // keepalive options (Consul builds peering clusters as local, not remote, clusters) and
-// the xDS fetch timeout. The bootstrap options are not listed: they configure Envoy
-// itself (stats, tracing, extra static resources), not the peering routes.
+// the xDS fetch timeout, which has no effect in Consul 1.14 only: from 1.15.8, 1.16.4
+// and 1.17.1 it sets the initial fetch timeout of the peering EDS clusters (the xds
+// package's generation rules, RULES.md §11). The bootstrap options are not listed: they
+// configure Envoy itself (stats, tracing, extra static resources), not the peering
+// routes.
 func (o Options) PeeringIneffective() []string {
 	var keys []string
 	add := func(set bool, key string) {
