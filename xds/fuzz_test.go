@@ -24,7 +24,9 @@ func FuzzBuild(f *testing.F) {
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	for range 20 {
-		data, err := json.Marshal(randomState(r, true))
+		s := randomState(r, true)
+		randomVersionInputs(r, s)
+		data, err := json.Marshal(s)
 		if err != nil {
 			f.Fatal(err)
 		}

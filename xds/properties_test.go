@@ -54,6 +54,7 @@ func TestPropertiesBuild(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 		for i := range propIterations {
 			s := randomState(r, false)
+			randomVersionInputs(r, s)
 			if err := checkBuild(s); err != nil {
 				s = shrinkState(s, func(s *peering.State) bool { return checkBuild(s) != nil })
 				t.Fatalf("seed %d iteration %d: %v\nminimal state: %s\n%s", seed, i, checkBuild(s), describeState(s), stateJSON(s))
@@ -75,6 +76,11 @@ func TestPropertiesIncremental(t *testing.T) {
 				r := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
 				for i := range propSequences {
 					ops := randomOps(r, propSteps)
+					for _, o := range ops {
+						if o.set != nil {
+							randomVersionInputs(r, o.set)
+						}
+					}
 					if err := replay(ops); err != nil {
 						ops = shrinkOps(ops)
 						t.Fatalf("seed %d sequence %d: %v\nminimal updates:\n%s", seed, i, replay(ops), describeOps(ops))
@@ -190,9 +196,12 @@ func checkListeners(res *xds.Resources) error {
 		}
 		// The bind name may be empty: Consul, like us, makes a listener for a tagged
 		// address whose tag is "".
-		// Consul 1.21.2 and later, the default target, bracket an IPv6 address.
-		if suffix := ":" + net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))); !strings.HasSuffix(l.Name, suffix) {
-			return broken("listener %q: name is not <bind>%s", l.Name, suffix)
+		// Consul 1.21.2 and later, the default target, bracket an IPv6 address; a State
+		// whose agent is older gets the earlier form.
+		port := strconv.Itoa(int(sa.GetPortValue()))
+		joined, plain := ":"+net.JoinHostPort(sa.GetAddress(), port), ":"+sa.GetAddress()+":"+port
+		if !strings.HasSuffix(l.Name, joined) && !strings.HasSuffix(l.Name, plain) {
+			return broken("listener %q: name is not <bind>%s", l.Name, joined)
 		}
 		if len(l.ListenerFilters) != 1 || l.ListenerFilters[0].Name != "envoy.filters.listener.tls_inspector" {
 			return broken("listener %q: listener filters %v", l.Name, l.ListenerFilters)

@@ -68,6 +68,23 @@ func randomState(r *rand.Rand, uniqueKeys bool) *peering.State {
 	return s
 }
 
+// randomVersionInputs sets the inputs of the version switches: the agent's version and
+// bind address and the gateway's service-defaults limits. The Loop's tests leave them
+// out: the sources they read through do not carry them yet.
+func randomVersionInputs(r *rand.Rand, s *peering.State) {
+	if r.IntN(2) == 0 {
+		s.Agent = peering.AgentConfig{
+			Version:  pick(r, "", "1.14.8", "1.17.1", "1.18.2", "1.21.2", "1.22.0", "banana"),
+			BindAddr: pick(r, "", "0.0.0.0", "::", "2001:db8::1"),
+		}
+	}
+	if r.IntN(3) == 0 {
+		n := pick(r, 0, 1, 100, -1)
+		s.ServiceDefaults = &api.ServiceConfigEntry{Kind: api.ServiceDefaults, Name: pick(r, "mesh-gateway", "mesh-gateway", "web"),
+			UpstreamConfig: &api.UpstreamConfiguration{Defaults: &api.UpstreamConfig{Limits: &api.UpstreamLimits{MaxConnections: &n}}}}
+	}
+}
+
 func randomMesh(r *rand.Rand) *api.MeshConfigEntry {
 	switch r.IntN(12) {
 	case 0:
@@ -145,6 +162,9 @@ func randomGatewayConfig(r *rand.Rand) map[string]any {
 	cfg := map[string]any{}
 	if r.IntN(3) == 0 {
 		cfg["connect_timeout_ms"] = pick[any](r, 1500.0, "2500", 0.0, -1.0, "abc", 2.5, "")
+	}
+	if r.IntN(4) == 0 {
+		cfg["xds_fetch_timeout_ms"] = pick[any](r, 9999.0, "1500", 0.0, -1.0, "abc")
 	}
 	if r.IntN(5) == 0 {
 		cfg[pick(r, "envoy_gateway_no_default_bind", "envoy_mesh_gateway_no_default_bind")] = pick[any](r, true, false, "true")
