@@ -59,15 +59,7 @@ func readGateway(s *peering.State, p profile) gatewayConfig {
 		return g
 	}
 	g.listeners = true
-	ds := dualStack(s.Agent.BindAddr)
-	loopback := ipv4Loopback
-	if p.on[featureDualStackLoopback] && ds {
-		loopback = "::1"
-	}
-	binds, opts, fetchErr := gatewayOptions(gw, loopback, &g.diags)
-	if p.on[featureDualStackAny] && ds {
-		binds = onIPv6Any(gw, opts, binds)
-	}
+	binds, opts, fetchErr := readBinds(s, p, &g.diags)
 	g.binds, g.timeout = binds, opts.ConnectTimeout()
 	g.settings = readClusterSettings(s, opts, fetchErr, p, &g.diags)
 	if !peerThroughMeshGateways(s.MeshConfig) {
@@ -96,6 +88,21 @@ func readGateway(s *peering.State, p profile) gatewayConfig {
 		}
 	}
 	return g
+}
+
+// readBinds reads the gateway's options and bind addresses; where an address is empty,
+// the target version and the agent's bind address decide where it listens.
+func readBinds(s *peering.State, p profile, diags *[]Diagnostic) ([]gateway.Bind, gateway.Options, error) {
+	ds := dualStack(s.Agent.BindAddr)
+	loopback := ipv4Loopback
+	if p.on[featureDualStackLoopback] && ds {
+		loopback = "::1"
+	}
+	binds, opts, fetchErr := gatewayOptions(s.Gateway, loopback, diags)
+	if p.on[featureDualStackAny] && ds {
+		binds = onIPv6Any(s.Gateway, opts, binds)
+	}
+	return binds, opts, fetchErr
 }
 
 // peerThroughMeshGateways reports whether the mesh entry turns the feature on.
