@@ -53,6 +53,10 @@ func WithWaitTime(d time.Duration) ConsulOption {
 //	             service:consul:read and node:read; blocks on the index; an empty list
 //	             is a PermissionError, as Consul hides filtering from the anonymous token
 //	Peerings     GET /v1/peerings?partition=*, needs peering:read; blocks on the index
+//	ServiceDefaults  GET /v1/agent/service/<gatewayID> (not blocking), then
+//	             GET /v1/config/service-defaults in the gateway's partition and namespace,
+//	             the entry named after the gateway's service; blocks on the index
+//	Agent        GET /v1/agent/self, needs agent:read; cannot block (the Watcher polls it)
 //
 // The mesh entry is read by listing the kind rather than with GET /v1/config/mesh/mesh:
 // a missing entry then still has an index to block on, instead of a 404 without one.
@@ -99,6 +103,9 @@ func (c *consul) sources() Sources {
 		MeshConfig:  &consulMeshConfig{c},
 		Servers:     &consulServers{c},
 		Peerings:    &consulPeerings{consul: c},
+
+		ServiceDefaults: &consulServiceDefaults{c},
+		Agent:           &consulAgent{c},
 	}
 }
 

@@ -68,6 +68,14 @@ type Sources struct {
 	Servers Source[[]*api.ServiceEntry]
 	// Peerings gives State.Peerings.
 	Peerings Source[[]Peering]
+
+	// ServiceDefaults gives State.ServiceDefaults; nil leaves it nil. Unlike the parts
+	// above it is optional, as is Agent: a host that sets neither gets what it got
+	// before they existed.
+	ServiceDefaults Source[*api.ServiceConfigEntry]
+	// Agent gives State.Agent; nil leaves it zero (generation then targets the
+	// version the caller chose, or the default).
+	Agent Source[AgentConfig]
 }
 
 // Read reads every part once, concurrently, and returns the State. When reads fail it
@@ -87,10 +95,18 @@ func (s Sources) Read(ctx context.Context) (*State, error) {
 		partServers:     readOnce(ctx, s.Servers, &st.Servers),
 		partPeerings:    readOnce(ctx, s.Peerings, &st.Peerings),
 	}
+	if s.ServiceDefaults != nil {
+		reads[partServiceDefaults] = readOnce(ctx, s.ServiceDefaults, &st.ServiceDefaults)
+	}
+	if s.Agent != nil {
+		reads[partAgent] = readOnce(ctx, s.Agent, &st.Agent)
+	}
 	errs := make([]error, partCount)
 	var wg sync.WaitGroup
 	for p, read := range reads {
-		wg.Go(func() { errs[p] = read() })
+		if read != nil {
+			wg.Go(func() { errs[p] = read() })
+		}
 	}
 	wg.Wait()
 	if err := joinReadErrors(errs); err != nil {
@@ -100,15 +116,19 @@ func (s Sources) Read(ctx context.Context) (*State, error) {
 }
 
 // joinReadErrors joins the errors of a read of every part, keeping only the first that
-// wraps ErrUnreachable, since every part then fails the same way.
+// wraps ErrUnreachable, since every part then fails the same way, and one of errors
+// that say the same (parts read from the same endpoint, such as the datacenter and the
+// agent's version).
 func joinReadErrors(errs []error) error {
 	var out []error
 	unreachable := false
+	seen := map[string]bool{}
 	for _, err := range errs {
-		if err == nil || (unreachable && errors.Is(err, ErrUnreachable)) {
+		if err == nil || (unreachable && errors.Is(err, ErrUnreachable)) || seen[err.Error()] {
 			continue
 		}
 		unreachable = unreachable || errors.Is(err, ErrUnreachable)
+		seen[err.Error()] = true
 		out = append(out, err)
 	}
 	if len(out) == 1 {
@@ -130,12 +150,14 @@ func readOnce[T any](ctx context.Context, src Source[T], dst *T) func() error {
 func (s Sources) check() error {
 	var errs []error
 	present := [partCount]bool{
-		partDatacenter:  s.Datacenter != nil,
-		partTrustDomain: s.TrustDomain != nil,
-		partGateway:     s.Gateway != nil,
-		partMeshConfig:  s.MeshConfig != nil,
-		partServers:     s.Servers != nil,
-		partPeerings:    s.Peerings != nil,
+		partDatacenter:      s.Datacenter != nil,
+		partTrustDomain:     s.TrustDomain != nil,
+		partGateway:         s.Gateway != nil,
+		partMeshConfig:      s.MeshConfig != nil,
+		partServers:         s.Servers != nil,
+		partPeerings:        s.Peerings != nil,
+		partServiceDefaults: true, // optional
+		partAgent:           true, // optional
 	}
 	for p, ok := range present {
 		if !ok {
@@ -155,9 +177,11 @@ const (
 	partMeshConfig
 	partServers
 	partPeerings
+	partServiceDefaults
+	partAgent
 	partCount
 )
 
-var partNames = [partCount]string{"Datacenter", "TrustDomain", "Gateway", "MeshConfig", "Servers", "Peerings"}
+var partNames = [partCount]string{"Datacenter", "TrustDomain", "Gateway", "MeshConfig", "Servers", "Peerings", "ServiceDefaults", "Agent"}
 
 func (p part) String() string { return partNames[p] }

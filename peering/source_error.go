@@ -31,6 +31,8 @@ const (
 	ResourceMeshConfig = "mesh config entry"
 	ResourceServers    = "servers"
 	ResourcePeerings   = "peerings"
+	// ResourceServiceDefaults is the gateway service's service-defaults entry.
+	ResourceServiceDefaults = "service-defaults entry"
 )
 
 // PermissionError reports that Consul refused to give a part of the State to the

@@ -172,7 +172,11 @@ func NewWatcher(src Sources, sink Sink, opts ...WatchOption) (*Watcher, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Watcher{src: src, sink: sink, opts: o, changed: make(chan struct{}, 1)}, nil
+	w := &Watcher{src: src, sink: sink, opts: o, changed: make(chan struct{}, 1)}
+	// An optional part without a source counts as read: it stays zero.
+	w.have[partServiceDefaults] = src.ServiceDefaults == nil
+	w.have[partAgent] = src.Agent == nil
+	return w, nil
 }
 
 // Run watches the sources and delivers States to the sink until ctx ends, then waits
@@ -201,6 +205,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 	wg.Go(func() {
 		watchPart(ctx, w, partPeerings, w.src.Peerings, func(s *State) *[]Peering { return &s.Peerings })
 	})
+	if w.src.ServiceDefaults != nil {
+		wg.Go(func() {
+			watchPart(ctx, w, partServiceDefaults, w.src.ServiceDefaults, func(s *State) **api.ServiceConfigEntry { return &s.ServiceDefaults })
+		})
+	}
+	if w.src.Agent != nil {
+		wg.Go(func() {
+			watchPart(ctx, w, partAgent, w.src.Agent, func(s *State) *AgentConfig { return &s.Agent })
+		})
+	}
 	w.deliver(ctx)
 	wg.Wait()
 	return nil

@@ -52,6 +52,10 @@ func TestWatcherFollowsConsul(t *testing.T) {
 	t.Logf("first State %s after start", time.Since(began).Round(time.Millisecond))
 	assert.Nil(t, first.MeshConfig, "got mesh config %+v, want none yet", first.MeshConfig)
 	assert.Equal(t, "dc1", first.Datacenter, "got datacenter %q, want dc1", first.Datacenter)
+	// Consul 1.14.8 has no Config.BindAddr in /v1/agent/self (1.22, which reads it for
+	// its dual-stack rule, has): an agent that does not say is not dual-stack.
+	assert.Equal(t, peering.AgentConfig{Version: testconsul.Version}, first.Agent)
+	assert.Nil(t, first.ServiceDefaults, "got a service-defaults entry, want none yet")
 
 	ctx := t.Context()
 	changes := []struct {
@@ -81,6 +85,24 @@ func TestWatcherFollowsConsul(t *testing.T) {
 			name:   "mesh entry changed",
 			change: func(t *testing.T) { setMeshConfig(t, c, false) },
 			want:   func(s *peering.State) bool { set, on := meshFlag(s); return set && !on },
+		},
+		{
+			name:   "service-defaults limits set",
+			change: func(t *testing.T) { setGatewayLimits(t, c, 10) },
+			want:   func(s *peering.State) bool { return gatewayMaxConnections(s) == 10 },
+		},
+		{
+			name:   "service-defaults limits changed",
+			change: func(t *testing.T) { setGatewayLimits(t, c, 20) },
+			want:   func(s *peering.State) bool { return gatewayMaxConnections(s) == 20 },
+		},
+		{
+			name: "service-defaults deleted",
+			change: func(t *testing.T) {
+				_, err := c.ConfigEntries().Delete(api.ServiceDefaults, gatewayID, nil)
+				require.NoError(t, err)
+			},
+			want: func(s *peering.State) bool { return s.ServiceDefaults == nil },
 		},
 		{
 			name: "peering deleted",
@@ -175,4 +197,29 @@ func TestWatcherSurvivesConsulRestart(t *testing.T) {
 	for _, err := range rec.Errors() {
 		assert.False(t, errors.Is(err, peering.ErrBadConfig), "got error %v, want none of configuration", err)
 	}
+}
+
+// setGatewayLimits writes the gateway service's service-defaults entry with upstream
+// limits of maxConns connections.
+func setGatewayLimits(t *testing.T, c *api.Client, maxConns int) {
+	t.Helper()
+	ok, _, err := c.ConfigEntries().Set(&api.ServiceConfigEntry{
+		Kind: api.ServiceDefaults, Name: gatewayID,
+		UpstreamConfig: &api.UpstreamConfiguration{Defaults: &api.UpstreamConfig{
+			Limits: &api.UpstreamLimits{MaxConnections: &maxConns},
+		}},
+	}, nil)
+	require.NoError(t, err)
+	require.True(t, ok, "got the service-defaults entry not written, want it written")
+}
+
+// gatewayMaxConnections returns the upstream connection limit of the State's
+// service-defaults entry, or 0.
+func gatewayMaxConnections(s *peering.State) int {
+	sd := s.ServiceDefaults
+	if sd == nil || sd.UpstreamConfig == nil || sd.UpstreamConfig.Defaults == nil ||
+		sd.UpstreamConfig.Defaults.Limits == nil || sd.UpstreamConfig.Defaults.Limits.MaxConnections == nil {
+		return 0
+	}
+	return *sd.UpstreamConfig.Defaults.Limits.MaxConnections
 }

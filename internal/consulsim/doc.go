@@ -1,13 +1,14 @@
 // Package consulsim is a Consul-like HTTP server for tests and benchmarks: it answers
-// the six endpoints the peering package's Consul sources read, as Consul 1.14.8 does,
+// the endpoints the peering package's Consul sources read, as Consul 1.14.8 does,
 // for the State of package load with any number of peerings.
 //
-//	GET /v1/agent/self              Config.Datacenter and Config.Version; never blocks
+//	GET /v1/agent/self              Config.Datacenter, Config.Version and Config.BindAddr; never blocks
 //	GET /v1/connect/ca/roots        the trust domain; blocks on the index
 //	GET /v1/agent/service/<id>      the gateway; blocks on the content hash (hash, X-Consul-ContentHash)
 //	GET /v1/config/mesh             the mesh entry, if any, as a list; blocks on the index
 //	GET /v1/health/service/consul   the servers; blocks on the index
 //	GET /v1/peerings                every peering, with every field Consul returns; blocks on the index
+//	GET /v1/config/service-defaults an empty list; blocks on the index
 //
 // A blocking query (index, or hash, and wait) waits until the endpoint's data changes or
 // wait elapses (5 minutes by default, 10 at most, without Consul's jitter), and every

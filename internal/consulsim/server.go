@@ -40,9 +40,11 @@ const (
 	Servers Endpoint = "/v1/health/service/consul"
 	// Peerings is the list of peerings.
 	Peerings Endpoint = "/v1/peerings"
+	// ServiceDefaults is the list of service-defaults config entries; there are none.
+	ServiceDefaults Endpoint = "/v1/config/service-defaults"
 )
 
-var endpoints = [...]Endpoint{AgentSelf, CARoots, AgentService, MeshConfig, Servers, Peerings}
+var endpoints = [...]Endpoint{AgentSelf, CARoots, AgentService, MeshConfig, Servers, Peerings, ServiceDefaults}
 
 // Consul's defaults and limits of blocking queries, and the smallest answer its HTTP
 // server compresses (gziphandler.DefaultMinSize).
@@ -106,7 +108,7 @@ func New(tb testing.TB, n int, opts ...Option) *Server {
 		version += "+ent"
 	}
 	s.self = mustJSON(map[string]any{"Config": map[string]any{
-		"Datacenter": st.Datacenter, "NodeName": "consulsim", "Version": version,
+		"Datacenter": st.Datacenter, "NodeName": "consulsim", "Version": version, "BindAddr": "127.0.0.1",
 	}})
 	// Peering i was written at index i+1, as in load.Peering; the other parts after.
 	s.peerings.init(n, s.enterprise)
@@ -297,6 +299,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveIndexed(w, r, 4, index, wait, func() (uint64, []byte) { return s.serverIndex, s.servers })
 	case path == string(Peerings):
 		s.servePeerings(w, r, index, wait)
+	case path == string(ServiceDefaults):
+		s.serveIndexed(w, r, 6, index, wait, func() (uint64, []byte) { return 1, []byte("[]") })
 	default:
 		s.answer(w, r, -1, http.StatusNotFound, []byte("404 page not found"), nil)
 	}
