@@ -37,5 +37,8 @@ func StaticSources(s *State) Sources {
 		MeshConfig:  Static[*api.MeshConfigEntry](s.MeshConfig),
 		Servers:     Static[[]*api.ServiceEntry](s.Servers),
 		Peerings:    Static[[]Peering](s.Peerings),
+
+		ServiceDefaults: Static[*api.ServiceConfigEntry](s.ServiceDefaults),
+		Agent:           Static(s.Agent),
 	}
 }
