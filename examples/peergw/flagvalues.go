@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/peeringgw/peeringgw/xds"
 )
 
 // stringList is a repeatable string flag.
@@ -112,4 +115,38 @@ func splitHostPort(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("port of %q is not a number", s)
 	}
 	return host, port, nil
+}
+
+// consulVersion is the -consul-version flag: the Consul release whose output generation
+// reproduces. Unset, generation follows the agent's version, or the library's default.
+type consulVersion struct{ v *xds.ConsulVersion }
+
+func (f *consulVersion) register(fs *flag.FlagSet) {
+	fs.Var(f, "consul-version", "Consul `release` to generate as, 1.14.0 to 1.22.x (default the agent's version, else "+
+		xds.DefaultConsulVersion.String()+")")
+}
+
+func (f *consulVersion) String() string {
+	if f == nil || f.v == nil {
+		return ""
+	}
+	return f.v.String()
+}
+
+func (f *consulVersion) Set(s string) error {
+	v, err := xds.ParseConsulVersion(s)
+	if err != nil {
+		return err
+	}
+	f.v = &v
+	return nil
+}
+
+// option returns the generation option the flag gives, nil when unset.
+func (f *consulVersion) option() *xds.VersionOption {
+	if f.v == nil {
+		return nil
+	}
+	o := xds.WithConsulVersion(*f.v)
+	return &o
 }

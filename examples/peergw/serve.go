@@ -34,6 +34,7 @@ type serveConfig struct {
 	unhealthyAfter time.Duration
 	retryMax       time.Duration
 	security       securityFlags
+	version        consulVersion // -consul-version
 }
 
 func runServe(c *cli, args []string) error {
@@ -67,6 +68,7 @@ reread when they change. -xds-insecure turns all of this off, for development.`)
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	cfg.security.register(fs)
+	cfg.version.register(fs)
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -158,8 +160,11 @@ func newControlPlane(conn *consulConn, cfg serveConfig, log *slog.Logger) (*cont
 		}
 		gateways[i] = xds.Gateway{ID: id, Sources: sources}
 	}
-	loop, err := xds.NewLoop(cp.xds, gateways, xds.WithObserver(cp),
-		xds.WithWatchOptions(peering.WithBackoff(500*time.Millisecond, cfg.retryMax)))
+	loopOpts := []xds.LoopOption{xds.WithObserver(cp), xds.WithWatchOptions(peering.WithBackoff(500*time.Millisecond, cfg.retryMax))}
+	if o := cfg.version.option(); o != nil {
+		loopOpts = append(loopOpts, *o)
+	}
+	loop, err := xds.NewLoop(cp.xds, gateways, loopOpts...)
 	if err != nil {
 		stop()
 		return nil, err

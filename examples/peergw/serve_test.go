@@ -359,6 +359,8 @@ func TestServeErrors(t *testing.T) {
 		{"client CA without TLS", []string{"-xds-client-ca-file", "ca.pem"}, exitUsage, "needs -xds-cert-file"},
 		{"missing TLS files", []string{"-xds-cert-file", "/nonexistent/c.pem", "-xds-key-file", "/nonexistent/k.pem"}, exitFailure, "bad TLS files"},
 		{"bad health address", []string{"-listen", "127.0.0.1:0", "-health-addr", "nowhere"}, exitFailure, "health listener"},
+		{"unsupported Consul version", []string{"-consul-version", "1.23.0"}, exitUsage, `invalid value "1.23.0" for flag -consul-version`},
+		{"malformed Consul version", []string{"-consul-version", "latest"}, exitUsage, `invalid value "latest" for flag -consul-version`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

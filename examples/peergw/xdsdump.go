@@ -24,6 +24,8 @@ status 1.`)
 	statePath := fs.String("state", "", "capture `file` to read the State from, - for stdin, instead of Consul")
 	id := fs.String("gateway-id", gateway.DefaultName, "service instance `ID` of the mesh gateway (live)")
 	strict := fs.Bool("strict", false, "exit with status 1 when there are diagnostics")
+	var version consulVersion
+	version.register(fs)
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -31,7 +33,11 @@ status 1.`)
 	if err != nil {
 		return err
 	}
-	res, diags := xds.Build(state)
+	var opts []xds.BuildOption
+	if o := version.option(); o != nil {
+		opts = append(opts, *o)
+	}
+	res, diags := xds.Build(state, opts...)
 	if err := res.Validate(); err != nil {
 		return fmt.Errorf("generated resources Envoy would reject:\n%w", err)
 	}

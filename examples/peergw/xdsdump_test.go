@@ -119,3 +119,19 @@ func TestCaptureAndXDSLive(t *testing.T) {
 	assert.Contains(t, missing.stderr, "gateway service not registered with the agent")
 	assert.Contains(t, missing.stderr, "consul at http://"+dc1.HTTPAddr)
 }
+
+// TestXDSConsulVersion: -consul-version chooses the Consul release whose output xds
+// reproduces, over the agent's version in the capture; a bad release is a usage error
+// naming the flag and the value.
+func TestXDSConsulVersion(t *testing.T) {
+	state := filepath.Join("..", "..", "xds", "testdata", "conformance", "mesh-gateway-custom-addresses-1.22", "state.json")
+	for version, want := range map[string]string{"1.14.8": `"bar:2001:db8::ff:9999"`, "1.22.0": `"bar:[2001:db8::ff]:9999"`} {
+		res := peergw(t, "xds", "-state", state, "-consul-version", version)
+		requireCode(t, res, exitOK)
+		assert.Contains(t, res.stdout, want, "got no listener %s generating as Consul %s", want, version)
+	}
+	res := peergw(t, "xds", "-state", state, "-consul-version", "1.9.0")
+	requireCode(t, res, exitUsage)
+	assert.Contains(t, res.stderr, `invalid value "1.9.0" for flag -consul-version`)
+	assert.Empty(t, res.stdout)
+}
