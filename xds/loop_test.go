@@ -75,13 +75,15 @@ func (s *testSource[T]) wake() {
 	s.changed = make(chan struct{})
 }
 
-// testSources are the six parts of a State, each set by the test.
+// testSources are the parts of a State, each set by the test.
 type testSources struct {
 	dc, td   *testSource[string]
 	gw       *testSource[*api.AgentService]
 	mesh     *testSource[*api.MeshConfigEntry]
 	servers  *testSource[[]*api.ServiceEntry]
 	peerings *testSource[[]peering.Peering]
+	defaults *testSource[*api.ServiceConfigEntry]
+	agent    *testSource[peering.AgentConfig]
 	state    *peering.State
 }
 
@@ -89,12 +91,14 @@ func newTestSources(s *peering.State) *testSources {
 	return &testSources{
 		dc: newTestSource(s.Datacenter), td: newTestSource(s.TrustDomain), gw: newTestSource(s.Gateway),
 		mesh: newTestSource(s.MeshConfig), servers: newTestSource(s.Servers), peerings: newTestSource(s.Peerings),
+		defaults: newTestSource(s.ServiceDefaults), agent: newTestSource(s.Agent),
 		state: s,
 	}
 }
 
 func (ts *testSources) sources() peering.Sources {
-	return peering.Sources{Datacenter: ts.dc, TrustDomain: ts.td, Gateway: ts.gw, MeshConfig: ts.mesh, Servers: ts.servers, Peerings: ts.peerings}
+	return peering.Sources{Datacenter: ts.dc, TrustDomain: ts.td, Gateway: ts.gw, MeshConfig: ts.mesh, Servers: ts.servers,
+		Peerings: ts.peerings, ServiceDefaults: ts.defaults, Agent: ts.agent}
 }
 
 // set sets the parts of s that differ from the current State.
@@ -115,6 +119,12 @@ func (ts *testSources) set(s *peering.State) {
 	}
 	if !slices.Equal(s.Servers, old.Servers) {
 		ts.servers.set(s.Servers)
+	}
+	if s.ServiceDefaults != old.ServiceDefaults {
+		ts.defaults.set(s.ServiceDefaults)
+	}
+	if s.Agent != old.Agent {
+		ts.agent.set(s.Agent)
 	}
 	ts.peerings.set(s.Peerings)
 }
