@@ -234,12 +234,13 @@ func setString(m map[string]any, key, v string) {
 
 // PeeringIneffective returns the keys of the options that are set but have no effect on
 // the Envoy resources that carry peering control-plane traffic, sorted: the DNS
-// discovery type (peer hostnames always get this library's STRICT_DNS cluster), the TCP
-// keepalive options (Consul builds peering clusters as local, not remote, clusters) and
-// the xDS fetch timeout, which has no effect in Consul 1.14 only: from 1.15.8, 1.16.4
-// and 1.17.1 it sets the initial fetch timeout of the peering EDS clusters (the xds
-// package's generation rules, RULES.md §11). The bootstrap options are not listed: they
-// configure Envoy itself (stats, tracing, extra static resources), not the peering
+// discovery type (peer hostnames always get this library's STRICT_DNS cluster) and the
+// TCP keepalive options (Consul builds peering clusters as local, not remote,
+// clusters). The xDS fetch timeout is not listed: from Consul 1.15.8, 1.16.4 and 1.17.1
+// (and so with the xds package's default target, 1.22) it sets the initial fetch
+// timeout of the peering EDS clusters; only generation for Consul 1.14 ignores it (the
+// xds package's generation rules, RULES.md §11). The bootstrap options are not listed:
+// they configure Envoy itself (stats, tracing, extra static resources), not the peering
 // routes.
 func (o Options) PeeringIneffective() []string {
 	var keys []string
@@ -253,7 +254,6 @@ func (o Options) PeeringIneffective() []string {
 	add(o.TCPKeepaliveTime != 0, keyKeepaliveTime)
 	add(o.TCPKeepaliveInterval != 0, keyKeepaliveInterval)
 	add(o.TCPKeepaliveProbes != 0, keyKeepaliveProbes)
-	add(o.XDSFetchTimeoutMs != nil, keyXDSFetchTimeout)
 	slices.Sort(keys)
 	return keys
 }

@@ -108,8 +108,7 @@ func TestPeeringIneffective(t *testing.T) {
 		"envoy_gateway_remote_tcp_keepalive_interval",
 		"envoy_gateway_remote_tcp_keepalive_probes",
 		"envoy_gateway_remote_tcp_keepalive_time",
-		"xds_fetch_timeout_ms",
-	}, fullOptions().PeeringIneffective())
+	}, fullOptions().PeeringIneffective(), "xds_fetch_timeout_ms shapes peering clusters from Consul 1.15.8")
 	assert.Empty(t, Options{ConnectTimeoutMs: 1, NoDefaultBind: true, TracingJSON: "{}"}.PeeringIneffective())
 }
 

@@ -117,7 +117,7 @@ func TestDiagnose(t *testing.T) {
 			regateway(c)
 		}},
 		{name: "ineffective option", breakIt: func(_ *testing.T, c, _ *cluster) {
-			gatewaySvc(c).Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"xds_fetch_timeout_ms": 100}}
+			gatewaySvc(c).Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{"envoy_gateway_remote_tcp_enable_keepalive": true}}
 		}, want: []string{"local/gateway-option-ineffective"}},
 		{name: "server without grpc_tls_port", breakIt: func(_ *testing.T, c, _ *cluster) {
 			c.Servers = append(c.Servers, server("s2", "10.0.0.3", map[string]string{"grpc_port": "8502"}))
