@@ -22,7 +22,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/peeringgw/peeringgw/internal/dataplane"
-	"github.com/peeringgw/peeringgw/internal/testconsul"
 	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
 )
@@ -60,17 +59,6 @@ type ControlPlane struct {
 	readErrs  []error
 }
 
-// ConsulProfile targets generation at the Consul these tests run, testconsul.Version,
-// whose output they compare with ours.
-func ConsulProfile(t testing.TB) xds.VersionOption {
-	t.Helper()
-	v, err := xds.ParseConsulVersion(testconsul.Version)
-	if err != nil {
-		t.Fatalf("e2e: testconsul.Version: %v", err)
-	}
-	return xds.WithConsulVersion(v)
-}
-
 // StartControlPlane starts the control plane of the gateway with service ID gatewayID
 // registered with the agent that cfg describes, and stops it when the test ends. cfg's
 // token is the gateway's.
@@ -84,8 +72,9 @@ func StartControlPlane(t testing.TB, cfg *api.Config, gatewayID string) *Control
 	// The data planes connect on loopback without credentials: authorization has its
 	// own tests, in package xds and with peergw serve.
 	cp := &ControlPlane{NodeID: gatewayID, Server: xds.NewServer(ctx, xds.WithAuthorizers(xds.AllowAll), xds.WithGateways(gatewayID))}
+	// Generation targets the agent's own version, which the sources read from
+	// /v1/agent/self: the Consul these tests run and compare with.
 	loop, err := xds.NewLoop(cp.Server, []xds.Gateway{{ID: gatewayID, Sources: sources}},
-		ConsulProfile(t),
 		xds.WithObserver(xds.ObserverFuncs{OnServed: cp.served, OnReadFailed: cp.readFailed}),
 		xds.WithWatchOptions(
 			peering.WithQuietPeriod(watchQuiet),

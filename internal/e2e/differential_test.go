@@ -186,8 +186,8 @@ func exportWeb(t *testing.T, c *api.Client, peer string) {
 }
 
 // build reads gateway id's State from the agent behind c, adds the manual server
-// addresses of the peerings named in manual, and builds it for the Consul version the
-// tests run. Every input of these tests
+// addresses of the peerings named in manual, and builds it for the agent's Consul
+// version, which must be the one the tests run. Every input of these tests
 // is valid, so a diagnostic is an error.
 func build(ctx context.Context, t testing.TB, c *api.Client, id string, manual map[string][]string) (*xds.Resources, error) {
 	s, err := peering.ReadState(ctx, c, id)
@@ -197,7 +197,10 @@ func build(ctx context.Context, t testing.TB, c *api.Client, id string, manual m
 	for i := range s.Peerings {
 		s.Peerings[i].ManualServerAddresses = manual[s.Peerings[i].Name]
 	}
-	res, diags := xds.Build(s, e2e.ConsulProfile(t))
+	if s.Agent.Version != testconsul.Version {
+		return nil, fmt.Errorf("got agent version %q, want %q: generation would not target the Consul it is compared with", s.Agent.Version, testconsul.Version)
+	}
+	res, diags := xds.Build(s) // for the agent's version, as read from /v1/agent/self
 	if len(diags) > 0 {
 		return nil, fmt.Errorf("got diagnostics %v, want none", diags)
 	}

@@ -227,7 +227,7 @@ func (env *secretsEnv) collectLibrary(t *testing.T) {
 		var capture bytes.Buffer
 		require.NoError(t, peering.WriteCapture(&capture, s))
 		env.outputs["WriteCapture, State read with the "+c.name] = capture.String()
-		res, diags := xds.Build(s, e2e.ConsulProfile(t))
+		res, diags := xds.Build(s)
 		dump, err := res.MarshalJSON()
 		require.NoError(t, err)
 		env.outputs["xds.Build resources, State read with the "+c.name] = string(dump)
