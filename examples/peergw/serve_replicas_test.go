@@ -54,7 +54,9 @@ func TestServeReplicas(t *testing.T) {
 	a := startServe(t, env, "-gateway-id", "gw-1")
 	b := startServe(t, env, "-gateway-id", "gw-1")
 	types := []string{resourcev3.ClusterType, resourcev3.ListenerType}
-	full := func(r received) bool { return len(r[resourcev3.ClusterType]) == 1 && len(r[resourcev3.ListenerType]) == 1 }
+	full := func(r received) bool {
+		return len(r[resourcev3.ClusterType]) == 1 && len(r[resourcev3.ListenerType]) == 1
+	}
 
 	// Both replicas serve the same versions, delta and state of the world.
 	fromA, fromB := received{}, received{}
