@@ -59,14 +59,19 @@ func fullEntry() *api.MeshConfigEntry {
 				TLSMaxVersion: "TLSv1_3",
 				CipherSuites:  []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
 			},
-			Outgoing: &api.MeshDirectionalTLSConfig{TLSMinVersion: "TLSv1_2"},
+			Outgoing: &api.MeshDirectionalTLSConfig{
+				TLSMinVersion: "TLSv1_2",
+				TLSMaxVersion: "TLSv1_2",
+				CipherSuites:  []string{"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+			},
 		},
 		HTTP: &api.MeshHTTPConfig{
 			SanitizeXForwardedClientCert: true,
 			Incoming: &api.MeshDirectionalHTTPConfig{RequestNormalization: &api.RequestNormalizationMeshConfig{
-				MergeSlashes:                 true,
-				PathWithEscapedSlashesAction: "UNESCAPE_AND_FORWARD",
-				HeadersWithUnderscoresAction: "REJECT_REQUEST",
+				InsecureDisablePathNormalization: true,
+				MergeSlashes:                     true,
+				PathWithEscapedSlashesAction:     "UNESCAPE_AND_FORWARD",
+				HeadersWithUnderscoresAction:     "REJECT_REQUEST",
 			}},
 		},
 		Peering: &api.PeeringMeshConfig{PeerThroughMeshGateways: true},
@@ -217,6 +222,12 @@ func FuzzRoundTrip(f *testing.F) {
 			TLS:              &api.MeshTLSConfig{Incoming: &api.MeshDirectionalTLSConfig{TLSMinVersion: s, CipherSuites: []string{s, key}}},
 			Peering:          &api.PeeringMeshConfig{PeerThroughMeshGateways: enable},
 			Meta:             map[string]string{key: s},
+			ValidateClusters: enable,
+			HTTP: &api.MeshHTTPConfig{Incoming: &api.MeshDirectionalHTTPConfig{RequestNormalization: &api.RequestNormalizationMeshConfig{
+				InsecureDisablePathNormalization: enable,
+				PathWithEscapedSlashesAction:     s,
+				HeadersWithUnderscoresAction:     key,
+			}}},
 		}
 		for _, format := range formats {
 			text, err := format.render(entry)
