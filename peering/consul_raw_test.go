@@ -50,6 +50,9 @@ func TestNewConsulSourcesReadsWhatConsulSourcesRead(t *testing.T) {
 			got.Peerings, want.Peerings = withoutStreamStatus(got.Peerings), withoutStreamStatus(want.Peerings)
 			assert.Equal(t, want, got, "got a State that differs from ConsulSources'")
 			require.Len(t, got.Peerings, 20, "got %d peerings, want 20", len(got.Peerings))
+			assert.Equal(t, "127.0.0.1", got.Agent.BindAddr, "got agent bind address %q", got.Agent.BindAddr)
+			assert.NotEmpty(t, got.Agent.Version, "got no agent version")
+			assert.Nil(t, got.ServiceDefaults, "got a service-defaults entry, want none")
 			p := got.Peerings[0]
 			assert.Equal(t, load.Peering(0, false).PeerServerAddresses, p.PeerServerAddresses, "got addresses %v", p.PeerServerAddresses)
 			if ent {

@@ -72,6 +72,7 @@ func TestReadState(t *testing.T) {
 	_, _, err = c2.Peerings().Establish(ctx, api.PeeringEstablishRequest{PeerName: "dc1", PeeringToken: tok.PeeringToken}, nil)
 	require.NoError(t, err)
 	setMeshConfig(t, c2, true)
+	setGatewayLimits(t, c2, 7)
 
 	s, err := peering.ReadState(ctx, c2, gatewayID)
 	require.NoError(t, err)
@@ -94,6 +95,12 @@ func TestReadState(t *testing.T) {
 	entry, _, err := c2.ConfigEntries().Get(api.MeshConfig, api.MeshConfigMesh, nil)
 	require.NoError(t, err)
 	assert.Equal(t, entry, s.MeshConfig, "got mesh entry %+v, want what GET /v1/config/mesh/mesh returns: %+v", s.MeshConfig, entry)
+
+	sd, _, err := c2.ConfigEntries().Get(api.ServiceDefaults, gatewayID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, sd, s.ServiceDefaults, "got service-defaults %+v, want what GET /v1/config/service-defaults/%s returns", s.ServiceDefaults, gatewayID)
+	assert.Equal(t, 7, gatewayMaxConnections(s), "got upstream connection limit %d, want 7", gatewayMaxConnections(s))
+	assert.Equal(t, testconsul.Version, s.Agent.Version, "got agent version %q, want %s", s.Agent.Version, testconsul.Version)
 
 	require.Len(t, s.Servers, 1, "got %d servers, want 1", len(s.Servers))
 	tlsPort := strconv.Itoa(dc2.GRPCTLSPort)
