@@ -86,6 +86,12 @@ func TestCaptureAndXDSLive(t *testing.T) {
 	registerGateway(t, client, gateway.Registration{ID: "gw-1", Address: "127.0.0.1", Port: 21443,
 		WAN: &api.ServiceAddress{Address: "198.51.100.5", Port: 443}})
 	setFlag(t, client, true)
+	svc, _, err := client.Agent().Service("gw-1", nil)
+	require.NoError(t, err)
+	maxConns := 9
+	_, _, err = client.ConfigEntries().Set(&api.ServiceConfigEntry{Kind: api.ServiceDefaults, Name: svc.Service,
+		UpstreamConfig: &api.UpstreamConfiguration{Defaults: &api.UpstreamConfig{Limits: &api.UpstreamLimits{MaxConnections: &maxConns}}}}, nil)
+	require.NoError(t, err)
 	env := []string{"CONSUL_HTTP_ADDR=" + dc1.HTTPAddr}
 
 	capture := invocation{args: []string{"capture", "-gateway-id", "gw-1"}, env: env}.run(t)
@@ -96,8 +102,14 @@ func TestCaptureAndXDSLive(t *testing.T) {
 		Gateway                 api.AgentService
 		MeshConfig              api.MeshConfigEntry
 		Servers                 []api.ServiceEntry
+		ServiceDefaults         *api.ServiceConfigEntry
+		Agent                   struct{ Version, BindAddr string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(capture.stdout), &state))
+	require.NotNil(t, state.ServiceDefaults, "got no service-defaults entry in the capture")
+	assert.Equal(t, svc.Service, state.ServiceDefaults.Name)
+	assert.Equal(t, 9, *state.ServiceDefaults.UpstreamConfig.Defaults.Limits.MaxConnections)
+	assert.Equal(t, "1.14.8", state.Agent.Version, "got agent version %q in the capture", state.Agent.Version)
 	assert.Equal(t, "dc1", state.Datacenter)
 	assert.True(t, strings.HasSuffix(state.TrustDomain, ".consul"), "got trust domain %q", state.TrustDomain)
 	assert.Equal(t, "gw-1", state.Gateway.ID)
