@@ -55,7 +55,8 @@ func WithWaitTime(d time.Duration) ConsulOption {
 //	Peerings     GET /v1/peerings?partition=*, needs peering:read; blocks on the index
 //	ServiceDefaults  GET /v1/agent/service/<gatewayID> (not blocking), then
 //	             GET /v1/config/service-defaults in the gateway's partition and namespace,
-//	             the entry named after the gateway's service; blocks on the index
+//	             the entry named after the gateway's service (filtered by name); blocks
+//	             on the index until that entry changes, is deleted or appears
 //	Agent        GET /v1/agent/self, needs agent:read; cannot block (the Watcher polls it)
 //
 // The mesh entry is read by listing the kind rather than with GET /v1/config/mesh/mesh:
