@@ -142,8 +142,36 @@ func TestXDSConsulVersion(t *testing.T) {
 		requireCode(t, res, exitOK)
 		assert.Contains(t, res.stdout, want, "got no listener %s generating as Consul %s", want, version)
 	}
-	res := peergw(t, "xds", "-state", state, "-consul-version", "1.9.0")
+	// Unset, the agent's version in the State chooses; without one, the default (1.22).
+	res := peergw(t, "xds", "-state", state)
+	requireCode(t, res, exitOK)
+	assert.Contains(t, res.stdout, `"bar:[2001:db8::ff]:9999"`, "got no 1.22 listener name without a version")
+	res = peergw(t, "xds", "-state", withAgentVersion(t, state, "1.14.8"))
+	requireCode(t, res, exitOK)
+	assert.Contains(t, res.stdout, `"bar:2001:db8::ff:9999"`, "got no 1.14.8 listener name with the agent's version 1.14.8")
+	res = peergw(t, "xds", "-state", state, "-consul-version", "1.9.0")
 	requireCode(t, res, exitUsage)
 	assert.Contains(t, res.stderr, `invalid value "1.9.0" for flag -consul-version`)
 	assert.Empty(t, res.stdout)
+}
+
+// withAgentVersion writes a copy of the capture at path whose agent reports version and
+// returns the copy's path.
+func withAgentVersion(t *testing.T, path, version string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var state map[string]any
+	require.NoError(t, json.Unmarshal(src, &state))
+	agent, _ := state["Agent"].(map[string]any)
+	if agent == nil {
+		agent = map[string]any{}
+	}
+	agent["Version"] = version
+	state["Agent"] = agent
+	out, err := json.Marshal(state)
+	require.NoError(t, err)
+	copyPath := filepath.Join(t.TempDir(), "state.json")
+	require.NoError(t, os.WriteFile(copyPath, out, 0o600))
+	return copyPath
 }
