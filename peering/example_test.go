@@ -122,3 +122,28 @@ func ExamplePermissionError() {
 	// grant the gateway token peering:read
 	// true
 }
+
+// The optional parts: the gateway service's service-defaults entry, whose upstream
+// limits Consul 1.18.2 and later apply to the gateway's clusters, and what the agent
+// says of itself, whose version chooses the Consul release generation reproduces.
+func ExampleAgentConfig() {
+	maxConns := 100
+	s := &peering.State{
+		Datacenter: "dc1",
+		ServiceDefaults: &api.ServiceConfigEntry{Kind: api.ServiceDefaults, Name: "mesh-gateway",
+			UpstreamConfig: &api.UpstreamConfiguration{Defaults: &api.UpstreamConfig{
+				Limits: &api.UpstreamLimits{MaxConnections: &maxConns},
+			}}},
+		Agent: peering.AgentConfig{Version: "1.22.0", BindAddr: "2001:db8::1"},
+	}
+	read, err := peering.StaticSources(s).Read(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(read.Agent.Version, read.Agent.BindAddr)
+	fmt.Println(read.ServiceDefaults.Name, *read.ServiceDefaults.UpstreamConfig.Defaults.Limits.MaxConnections)
+	// Output:
+	// 1.22.0 2001:db8::1
+	// mesh-gateway 100
+}
