@@ -1,17 +1,9 @@
 package peering_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/internal/testpki"
 	"github.com/peeringgw/peeringgw/peering"
 )
 
@@ -31,21 +24,10 @@ func encodeToken(t *testing.T, v any) string {
 
 func selfSignedPEM(t *testing.T) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	uri, err := url.Parse("spiffe://11111111-2222-3333-4444-555555555555.consul")
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "Consul CA 7"},
-		NotBefore:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-		URIs:         []*url.URL{uri},
-		IsCA:         true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(testpki.New(t, testpki.Spec{
+		CommonName: "Consul CA 7", URIs: []string{"spiffe://" + testpki.TrustDomain}, CA: true, Serial: 1,
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
+	}, nil).CertPEM)
 }
 
 func TestDecodeToken(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/peeringgw/peeringgw/internal/testpki"
 	"github.com/peeringgw/peeringgw/xds"
 )
 
@@ -40,24 +41,24 @@ func dial(t *testing.T, addr string, creds credentials.TransportCredentials) *gr
 
 // tlsSetup is a server CA, a client CA, and the files of a mutual-TLS xDS server.
 type tlsSetup struct {
-	serverCA, clientCA *testCA
+	serverCA, clientCA *testpki.Cert
 	files              xds.TLSFiles
 	dir                string
 }
 
 func newTLSSetup(t *testing.T) *tlsSetup {
-	s := &tlsSetup{serverCA: newTestCA(t, "server CA"), clientCA: newTestCA(t, "client CA"), dir: t.TempDir()}
-	cert, key := s.serverCA.issue(t, leaf{cn: "xds", ips: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	s := &tlsSetup{serverCA: newCA(t, "server CA"), clientCA: newCA(t, "client CA"), dir: t.TempDir()}
+	server := testpki.New(t, testpki.Spec{CommonName: "xds", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}, s.serverCA)
 	s.files = xds.TLSFiles{
-		CertFile:     writeFile(t, s.dir, "server.pem", cert),
-		KeyFile:      writeFile(t, s.dir, "server-key.pem", key),
-		ClientCAFile: writeFile(t, s.dir, "client-ca.pem", s.clientCA.pem),
+		CertFile:     testpki.WriteFile(t, s.dir, "server.pem", server.CertPEM),
+		KeyFile:      testpki.WriteFile(t, s.dir, "server-key.pem", server.KeyPEM),
+		ClientCAFile: testpki.WriteFile(t, s.dir, "client-ca.pem", s.clientCA.CertPEM),
 	}
 	return s
 }
 
-func (s *tlsSetup) clientCreds(ca *testCA, certs ...tls.Certificate) credentials.TransportCredentials {
-	return credentials.NewTLS(&tls.Config{RootCAs: ca.pool(), Certificates: certs, MinVersion: tls.VersionTLS12})
+func (s *tlsSetup) clientCreds(ca *testpki.Cert, certs ...tls.Certificate) credentials.TransportCredentials {
+	return credentials.NewTLS(&tls.Config{RootCAs: ca.Pool(), Certificates: certs, MinVersion: tls.VersionTLS12})
 }
 
 // TestMutualTLS serves two gateways over mutual TLS with the default CertAuthorizer and
@@ -68,7 +69,7 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	srv := xds.NewServer(t.Context(), xds.WithTLS(cfg), xds.WithGateways("gw-a", "gw-b"))
 	addr := serveGRPC(t, srv)
-	otherCA := newTestCA(t, "other CA")
+	otherCA := newCA(t, "other CA")
 
 	tests := []struct {
 		name  string
@@ -77,11 +78,11 @@ func TestMutualTLS(t *testing.T) {
 	}{
 		{"plaintext", insecure.NewCredentials(), codes.Unavailable},
 		{"no client certificate", s.clientCreds(s.serverCA), codes.Unavailable},
-		{"certificate of another CA", s.clientCreds(s.serverCA, otherCA.keyPair(t, leaf{cn: "gw-a", uris: []string{spiffe("gw-a")}, client: true})), codes.Unavailable},
-		{"certificate of another gateway", s.clientCreds(s.serverCA, s.clientCA.keyPair(t, leaf{cn: "gw-a", uris: []string{spiffe("gw-b")}, client: true})), codes.PermissionDenied},
-		{"common name of another gateway", s.clientCreds(s.serverCA, s.clientCA.keyPair(t, leaf{cn: "gw-b", client: true})), codes.PermissionDenied},
-		{"SPIFFE ID of the gateway", s.clientCreds(s.serverCA, s.clientCA.keyPair(t, leaf{uris: []string{spiffe("gw-a")}, client: true})), codes.OK},
-		{"common name of the gateway", s.clientCreds(s.serverCA, s.clientCA.keyPair(t, leaf{cn: "gw-a", client: true})), codes.OK},
+		{"certificate of another CA", s.clientCreds(s.serverCA, testpki.New(t, testpki.Spec{CommonName: "gw-a", URIs: []string{testpki.SPIFFE("gw-a")}, Client: true}, otherCA).Pair()), codes.Unavailable},
+		{"certificate of another gateway", s.clientCreds(s.serverCA, testpki.New(t, testpki.Spec{CommonName: "gw-a", URIs: []string{testpki.SPIFFE("gw-b")}, Client: true}, s.clientCA).Pair()), codes.PermissionDenied},
+		{"common name of another gateway", s.clientCreds(s.serverCA, testpki.New(t, testpki.Spec{CommonName: "gw-b", Client: true}, s.clientCA).Pair()), codes.PermissionDenied},
+		{"SPIFFE ID of the gateway", s.clientCreds(s.serverCA, testpki.New(t, testpki.Spec{URIs: []string{testpki.SPIFFE("gw-a")}, Client: true}, s.clientCA).Pair()), codes.OK},
+		{"common name of the gateway", s.clientCreds(s.serverCA, testpki.New(t, testpki.Spec{CommonName: "gw-a", Client: true}, s.clientCA).Pair()), codes.OK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,16 +102,16 @@ func TestTLSReload(t *testing.T) {
 	require.NoError(t, err)
 	srv := xds.NewServer(t.Context(), xds.WithTLS(cfg), xds.WithGateways("gw-a"))
 	addr := serveGRPC(t, srv)
-	clientCert := s.clientCA.keyPair(t, leaf{uris: []string{spiffe("gw-a")}, client: true})
+	clientCert := testpki.New(t, testpki.Spec{URIs: []string{testpki.SPIFFE("gw-a")}, Client: true}, s.clientCA).Pair()
 	_, err = firstAnswer(t.Context(), dial(t, addr, s.clientCreds(s.serverCA, clientCert)), "gw-a")
 	require.NoError(t, err)
 
-	newServerCA, newClientCA := newTestCA(t, "new server CA"), newTestCA(t, "new client CA")
-	cert, key := newServerCA.issue(t, leaf{cn: "xds", ips: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	writeFile(t, s.dir, "server-key.pem", key)
-	writeFile(t, s.dir, "server.pem", cert)
-	writeFile(t, s.dir, "client-ca.pem", newClientCA.pem)
-	newClientCert := newClientCA.keyPair(t, leaf{uris: []string{spiffe("gw-a")}, client: true})
+	newServerCA, newClientCA := newCA(t, "new server CA"), newCA(t, "new client CA")
+	server := testpki.New(t, testpki.Spec{CommonName: "xds", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}, newServerCA)
+	testpki.WriteFile(t, s.dir, "server-key.pem", server.KeyPEM)
+	testpki.WriteFile(t, s.dir, "server.pem", server.CertPEM)
+	testpki.WriteFile(t, s.dir, "client-ca.pem", newClientCA.CertPEM)
+	newClientCert := testpki.New(t, testpki.Spec{URIs: []string{testpki.SPIFFE("gw-a")}, Client: true}, newClientCA).Pair()
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
@@ -124,7 +125,7 @@ func TestTLSReload(t *testing.T) {
 
 	// A half-written key leaves the last good pair in use, across several checks of
 	// the files (one a second).
-	writeFile(t, s.dir, "server-key.pem", []byte("-----BEGIN EC PRIVATE KEY-----\ngarbage\n"))
+	testpki.WriteFile(t, s.dir, "server-key.pem", []byte("-----BEGIN EC PRIVATE KEY-----\ngarbage\n"))
 	for until := time.Now().Add(2500 * time.Millisecond); time.Now().Before(until); {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		_, err = firstAnswer(ctx, dial(t, addr, s.clientCreds(newServerCA, newClientCert)), "gw-a")
@@ -135,7 +136,7 @@ func TestTLSReload(t *testing.T) {
 
 func TestNewTLSConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	bad := writeFile(t, dir, "bad.pem", []byte("not PEM"))
+	bad := testpki.WriteFile(t, dir, "bad.pem", []byte("not PEM"))
 	for _, f := range []xds.TLSFiles{
 		{},
 		{CertFile: bad, KeyFile: bad},
@@ -144,4 +145,9 @@ func TestNewTLSConfigErrors(t *testing.T) {
 		_, err := xds.NewTLSConfig(f)
 		assert.ErrorIs(t, err, xds.ErrBadTLS)
 	}
+}
+
+// newCA returns a certificate authority named name.
+func newCA(t *testing.T, name string) *testpki.Cert {
+	return testpki.New(t, testpki.Spec{CommonName: name, CA: true}, nil)
 }

@@ -3,19 +3,10 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/hashicorp/consul/api"
@@ -30,10 +21,12 @@ import (
 
 	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/internal/testconsul"
+	"github.com/peeringgw/peeringgw/internal/testpki"
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
 )
 
-// pki makes certificates for a test: each is signed by the issuer given, or by itself.
+// pki makes certificates for a test, with their files in dir: each is signed by the
+// issuer given, or by itself.
 type pki struct {
 	t   *testing.T
 	dir string
@@ -47,47 +40,28 @@ type issued struct {
 	certFile, keyFile string
 }
 
-func (p pki) make(name string, tmpl *x509.Certificate, issuer *issued) *issued {
+func (p pki) make(name string, spec testpki.Spec, issuer *issued) *issued {
 	p.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(p.t, err)
-	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	parent, signer := tmpl, key
+	var parent *testpki.Cert
 	if issuer != nil {
-		parent, signer = issuer.cert, issuer.key
+		parent = &testpki.Cert{Cert: issuer.cert, Key: issuer.key}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	require.NoError(p.t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(p.t, err)
-	out := &issued{key: key, certFile: filepath.Join(p.dir, name+".pem"), keyFile: filepath.Join(p.dir, name+"-key.pem")}
-	out.cert, err = x509.ParseCertificate(der)
-	require.NoError(p.t, err)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-	require.NoError(p.t, os.WriteFile(out.certFile, certPEM, 0o600))
-	require.NoError(p.t, os.WriteFile(out.keyFile, keyPEM, 0o600))
-	out.pair, err = tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(p.t, err)
+	c := testpki.New(p.t, spec, parent)
+	out := &issued{cert: c.Cert, key: c.Key, pair: c.Pair()}
+	out.certFile, out.keyFile = c.WriteFiles(p.t, p.dir, name)
 	return out
 }
 
 func (p pki) ca(name string) *issued {
-	return p.make(name, &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}, nil)
+	return p.make(name, testpki.Spec{CommonName: name, CA: true}, nil)
 }
 
 func (p pki) client(name, service string, ca *issued) *issued {
-	u, err := url.Parse("spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/" + service)
-	require.NoError(p.t, err)
-	return p.make(name, &x509.Certificate{URIs: []*url.URL{u}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca)
+	return p.make(name, testpki.Spec{URIs: []string{testpki.SPIFFE(service)}, Client: true}, ca)
 }
 
 func (p pki) server(ca *issued) *issued {
-	return p.make("server", &x509.Certificate{Subject: pkix.Name{CommonName: "peergw"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca)
+	return p.make("server", testpki.Spec{CommonName: "peergw", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}, ca)
 }
 
 // xdsCode opens a delta stream as gateway id with token (if any) and returns the code of

@@ -1,16 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"net/url"
 	"testing"
 	"time"
 
@@ -20,6 +12,7 @@ import (
 
 	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/internal/testconsul"
+	"github.com/peeringgw/peeringgw/internal/testpki"
 	"github.com/peeringgw/peeringgw/meshconfig"
 )
 
@@ -33,19 +26,12 @@ func testToken(t *testing.T, secret string) string {
 // testTokenUntil is testToken with a CA certificate valid until notAfter.
 func testTokenUntil(t *testing.T, secret string, notAfter time.Time) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	spiffe, err := url.Parse("spiffe://11111111-2222-3333-4444-555555555555.consul")
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Test CA"},
+	ca := testpki.New(t, testpki.Spec{
+		CommonName: "Test CA", URIs: []string{"spiffe://" + testpki.TrustDomain}, CA: true, Serial: 7,
 		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter,
-		IsCA: true, BasicConstraintsValid: true, URIs: []*url.URL{spiffe},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
+	}, nil)
 	raw, err := json.Marshal(map[string]any{
-		"CA":                  []string{string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))},
+		"CA":                  []string{string(ca.CertPEM)},
 		"ServerAddresses":     []string{"198.51.100.1:8503"},
 		"ServerName":          "server.dc1.peering.11111111-2222-3333-4444-555555555555.consul",
 		"PeerID":              "4c6a2b0e-1d2f-4e3a-9b8c-7d6e5f4a3b2c",

@@ -3,16 +3,11 @@ package dataplane_test
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -33,6 +28,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/peeringgw/peeringgw/internal/dataplane"
+	"github.com/peeringgw/peeringgw/internal/testpki"
 )
 
 // ioTimeout bounds every network step of a test.
@@ -93,28 +89,12 @@ func (b *backend) serve(c net.Conn) {
 
 func (b *backend) port() uint32 { return uint32(b.ln.Addr().(*net.TCPAddr).Port) }
 
+// selfSigned returns a certificate for serverName that is its own root, and the pool
+// that trusts it.
 func selfSigned(t *testing.T, serverName string) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: serverName},
-		DNSNames:              []string{serverName},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	roots.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots
+	c := testpki.New(t, testpki.Spec{CommonName: serverName, DNSNames: []string{serverName}, CA: true}, nil)
+	return c.Pair(), c.Pool()
 }
 
 // exchange opens a TLS connection to addr with SNI serverName, verifying the server
