@@ -25,8 +25,10 @@
 // A [Loop] is a whole control plane: for each gateway, a [peering.Watcher] reads its
 // State from its sources (Consul, static values, or a host program's own), a Builder
 // builds it, and a [Server] serves the changes to the gateway's Envoys over ADS, both
-// state-of-the-world and delta, with one go-control-plane linear cache per gateway and
-// type. An [Observer] receives what it does, for metrics and logs.
+// state-of-the-world and delta, through go-control-plane's server and a cache of its own
+// per gateway and type whose versions are content hashes, so that replicas serve the
+// same versions and a change costs each Envoy only the names that changed. An
+// [Observer] receives what it does, for metrics and logs.
 //
 // # What is generated
 //

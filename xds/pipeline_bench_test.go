@@ -20,7 +20,7 @@ import (
 
 // The pipeline benchmarks measure the path a control plane runs: the library's Consul
 // sources read an HTTP server that answers like Consul 1.14.8 (internal/consulsim:
-// the six endpoints, every field of the peering objects, StreamStatus times that change
+// the endpoints the sources read, every field of the peering objects, StreamStatus times that change
 // on every read, blocking queries), a Loop builds each State with no quiet period, and
 // an op ends when the Server holds the result. The State is load.State's, the input of
 // Consul's own generator benchmark (consul-xds-bench).
