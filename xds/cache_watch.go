@@ -53,16 +53,7 @@ func (w *sotwWatch) respond(c *typeCache, names []string, force bool) bool {
 	// A copy: go-control-plane's state-of-the-world server drops a response still queued
 	// when its stream sends a new request of the type, and then the stream must still
 	// hold what it held.
-	known := maps.Clone(w.sub.ReturnedResources())
-	if known == nil {
-		known = map[string]string{}
-	}
-	for _, e := range changed {
-		known[e.name] = e.version
-	}
-	for _, name := range removed {
-		delete(known, name)
-	}
+	known := record(maps.Clone(w.sub.ReturnedResources()), changed, removed)
 	send := changed
 	if c.fullState {
 		send = c.wanted(w.sub)
@@ -110,9 +101,17 @@ func (w *deltaWatch) respond(c *typeCache, names []string, force bool) bool {
 	if len(changed)+len(removed) == 0 && !force {
 		return false
 	}
-	known := w.sub.ReturnedResources()
+	known := record(w.sub.ReturnedResources(), changed, removed)
+	known[revKey] = c.revTag()
+	w.out <- &deltaResponse{req: w.req, entries: changed, removed: removed, version: c.version(), next: known}
+	return true
+}
+
+// record notes in known, the versions a stream holds, that it receives changed and
+// drops removed, and returns it (a new map when known is nil).
+func record(known map[string]string, changed []*entry, removed []string) map[string]string {
 	if known == nil {
-		known = map[string]string{}
+		known = make(map[string]string, len(changed))
 	}
 	for _, e := range changed {
 		known[e.name] = e.version
@@ -120,7 +119,5 @@ func (w *deltaWatch) respond(c *typeCache, names []string, force bool) bool {
 	for _, name := range removed {
 		delete(known, name)
 	}
-	known[revKey] = c.revTag()
-	w.out <- &deltaResponse{req: w.req, entries: changed, removed: removed, version: c.version(), next: known}
-	return true
+	return known
 }
