@@ -154,7 +154,8 @@ type Watcher struct {
 }
 
 // NewWatcher returns a Watcher that reads from src and delivers to sink once it runs.
-// Every source of src must be set. Errors wrap [ErrBadConfig].
+// Every source of src must be set but the optional ServiceDefaults and Agent. Errors
+// wrap [ErrBadConfig].
 func NewWatcher(src Sources, sink Sink, opts ...WatchOption) (*Watcher, error) {
 	o := watchOptions{
 		quiet:      100 * time.Millisecond,
