@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -305,9 +304,6 @@ type consulPeerings struct {
 	// decoder, when set, decodes the raw answers that c.client's transport captures
 	// (NewConsulSources); else the api client decodes them.
 	decoder *peeringDecoder
-	// spare is a buffer for the next raw answer.
-	spareMu sync.Mutex
-	spare   *rawBody
 }
 
 var _ Source[[]Peering] = (*consulPeerings)(nil)
@@ -321,19 +317,17 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 	}
 	var raw *rawBody
 	if s.decoder != nil {
-		raw = s.body()
-		defer s.putBody(raw)
+		raw = &rawBody{decoder: s.decoder}
 	}
 	list, qm, err := s.list(ctx, q, raw)
 	if err != nil {
 		return nil, Version{}, s.fail(ctx, ResourcePeerings, rulePeerings, err)
 	}
 	if raw != nil {
-		out, err := s.decoder.decode(raw.buf)
-		if err != nil {
-			return nil, Version{}, fmt.Errorf("peering: read %s: %w", ResourcePeerings, err)
+		if raw.err != nil {
+			return nil, Version{}, fmt.Errorf("peering: read %s: %w", ResourcePeerings, raw.err)
 		}
-		return out, indexVersion(after, qm), nil
+		return raw.list, indexVersion(after, qm), nil
 	}
 	out := make([]Peering, 0, len(list))
 	for _, p := range list {
@@ -342,25 +336,6 @@ func (s *consulPeerings) Read(ctx context.Context, after Version) ([]Peering, Ve
 		}
 	}
 	return out, indexVersion(after, qm), nil
-}
-
-// body returns a buffer for a raw answer, the spare one if no other read holds it.
-func (s *consulPeerings) body() *rawBody {
-	s.spareMu.Lock()
-	defer s.spareMu.Unlock()
-	b := s.spare
-	s.spare = nil
-	if b == nil {
-		b = &rawBody{}
-	}
-	return b
-}
-
-// putBody keeps b as the spare buffer.
-func (s *consulPeerings) putBody(b *rawBody) {
-	s.spareMu.Lock()
-	defer s.spareMu.Unlock()
-	s.spare = b
 }
 
 // checkEdition asks the agent for its version: only Consul Enterprise ("1.x.y+ent") has

@@ -3,6 +3,7 @@ package peering
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,9 +82,13 @@ func rawClient(cfg *api.Config, gzip bool) (*api.Client, error) {
 	return api.NewClient(&wrapped)
 }
 
-// rawBody receives the body of a successful answer to a request whose context carries
-// it; buf is reused from one read to the next.
-type rawBody struct{ buf []byte }
+// rawBody decodes the body of a successful answer to a request whose context carries
+// it, as the answer arrives, with decoder; the result is in list and err.
+type rawBody struct {
+	decoder *peeringDecoder
+	list    []Peering
+	err     error // a malformed answer
+}
 
 type rawBodyKey struct{}
 
@@ -96,8 +101,10 @@ func withRawBody(ctx context.Context, raw *rawBody) context.Context {
 const nullBody = "null"
 
 // rawTransport sets the encoding a request accepts and captures the body of the
-// answers that a request's context asks for: it reads them whole, decompressed, and
-// gives the api client "null" to decode instead, so that it decodes nothing.
+// answers that a request's context asks for: it decodes them as they arrive,
+// decompressed, and gives the api client "null" to decode instead, so that it decodes
+// nothing. An error reading the body fails the request; a malformed answer is left in
+// the rawBody, for the caller to report.
 type rawTransport struct {
 	next http.RoundTripper
 	gzip bool
@@ -129,11 +136,13 @@ func (t *rawTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode != http.StatusOK {
 		return resp, nil // the api client reads the error
 	}
-	raw.buf, err = readBody(raw.buf[:0], resp.Body, resp.ContentLength)
-	if cerr := resp.Body.Close(); err == nil {
-		err = cerr
+	raw.list, raw.err = raw.decoder.decode(resp.Body)
+	var rerr *readError
+	if errors.As(raw.err, &rerr) {
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("read the answer: %w", rerr.err)
 	}
-	if err != nil {
+	if err := resp.Body.Close(); err != nil {
 		return nil, fmt.Errorf("read the answer: %w", err)
 	}
 	resp.Body = io.NopCloser(strings.NewReader(nullBody))
@@ -177,25 +186,4 @@ func (b *gzipBody) Close() error {
 		b.pool = nil
 	}
 	return err
-}
-
-// readBody appends all of r to buf, whose capacity it grows to size first when size is
-// known (not negative).
-func readBody(buf []byte, r io.Reader, size int64) ([]byte, error) {
-	if size > 0 && int64(cap(buf)) < size {
-		buf = make([]byte, 0, size+1) // +1: reading EOF needs no growth
-	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

@@ -78,8 +78,14 @@ type peeringDecoder struct {
 	// decoded, in order.
 	last  []Peering
 	order []*cachedPeering
-	// pending are the entries of the answer being read that need decoding.
-	pending []pendingEntry
+	// win holds what the tokenizer read of the answer and the decoder still needs;
+	// batch collects the entries to decode, which workers decode while the answer is
+	// still being read; batches are the batches of the answer being read.
+	win     window
+	batch   *decodeBatch
+	batches []*decodeBatch
+	workers sync.WaitGroup
+	slots   chan struct{}
 	dec     jsontext.Decoder
 	key     []byte // scratch for the identity of an entry
 
@@ -113,14 +119,28 @@ var decodeOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsont
 
 // entryFields are what the decoder reads of an entry before deciding to decode it.
 type entryFields struct {
-	id, partition, name, state, modifyIndex []byte // raw JSON values, nil when absent
-	exact                                   bool   // no member name that only encoding/json would match
+	id, partition, name, state, modifyIndex span // raw JSON values in the entry, empty when absent
+	exact                                   bool // no member name that only encoding/json would match
 }
 
-// decode returns the peerings of body, the answer of GET /v1/peerings: a JSON list, or
-// null. A null entry is skipped. On error, the entries of the last answer decoded stay
-// cached. The values it returns are shared with earlier and later calls.
-func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
+// span locates a value in the raw JSON of its entry; the zero span is no value.
+type span struct{ lo, hi int }
+
+func (s span) of(raw []byte) []byte {
+	if s.hi == 0 {
+		return nil
+	}
+	return raw[s.lo:s.hi]
+}
+
+// decode returns the peerings of the answer of GET /v1/peerings that r reads: a JSON
+// list, or null. A null entry is skipped. It splits the answer as it arrives, so that
+// only the entries to decode are held, and decodes those on other goroutines while it
+// reads on when there are many (the whole list, on the first read). On error, the
+// entries of the last answer decoded stay cached; an error of r itself is returned as
+// it is (see [readError]). The values it returns are shared with earlier and later
+// calls.
+func (d *peeringDecoder) decode(r io.Reader) ([]Peering, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.entries == nil {
@@ -131,8 +151,34 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 	}
 	next := d.spare
 	clear(next)
-	d.dec.Reset(bytes.NewBuffer(body), decodeOptions...)
-	defer d.dec.Reset(bytes.NewBuffer(nil)) // keep no reference to body
+	d.win.reset(r)
+	d.dec.Reset(&d.win, decodeOptions...)
+	defer d.forget()
+	out, err := d.read(next)
+	if rerr := d.win.err; rerr != nil {
+		return nil, &readError{rerr}
+	}
+	return out, err
+}
+
+// readError is an error of the reader of an answer, as opposed to a malformed answer.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// forget waits for the workers and lets go of the answer: the decoder keeps no
+// reference to it or to its reader.
+func (d *peeringDecoder) forget() {
+	d.workers.Wait()
+	clear(d.batches)
+	d.batches, d.batch = d.batches[:0], nil
+	d.dec.Reset(bytes.NewBuffer(nil))
+	d.win.reset(nil)
+}
+
+// read reads the list, recording its entries in next.
+func (d *peeringDecoder) read(next map[string]*cachedPeering) ([]Peering, error) {
 
 	listErr := func(err error) error {
 		return &PeeringListError{Entry: -1, Offset: d.dec.InputOffset(), Err: err}
@@ -148,10 +194,10 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 		return d.done(next, []Peering{}), nil
 	case '[':
 	case 0:
-		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, listErr(errors.New("empty answer"))
-		}
 		_, err := d.dec.ReadToken()
+		if err == io.EOF || (err == io.ErrUnexpectedEOF && d.dec.InputOffset() == 0) {
+			err = errors.New("empty answer")
+		}
 		return nil, listErr(err)
 	default:
 		return nil, listErr(fmt.Errorf("a JSON %s, want a list", kindName(d.dec.PeekKind())))
@@ -160,7 +206,6 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 		return nil, listErr(err)
 	}
 	d.order = d.order[:0]
-	defer d.clearPending()
 	for i := 0; ; i++ {
 		switch d.dec.PeekKind() {
 		case ']':
@@ -180,7 +225,7 @@ func (d *peeringDecoder) decode(body []byte) ([]Peering, error) {
 			}
 			continue // as encoding/json gives a nil *api.Peering, which the source skips
 		}
-		c, err := d.entry(body, i, next)
+		c, err := d.entry(i, next)
 		if err != nil {
 			return nil, err
 		}
@@ -216,9 +261,9 @@ func (d *peeringDecoder) list() []Peering {
 	return out
 }
 
-// entry reads the next entry of the list, the i-th, and returns its cached or decoded
-// value, recording it in next.
-func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeering) (*cachedPeering, error) {
+// entry reads the next entry of the list, the i-th, and returns its cached value or one
+// to decode, recording it in next.
+func (d *peeringDecoder) entry(i int, next map[string]*cachedPeering) (*cachedPeering, error) {
 	kind, before := d.dec.PeekKind(), d.dec.InputOffset()
 	if kind != '{' {
 		err := fmt.Errorf("a JSON %s, want an object", kindName(kind))
@@ -227,38 +272,35 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 		}
 		return nil, &PeeringListError{Entry: i, Offset: before, Err: err}
 	}
-	if _, err := d.dec.ReadToken(); err != nil {
+	raw, err := d.dec.ReadValue()
+	if err != nil {
 		return nil, &PeeringListError{Entry: i, Offset: before, Err: err}
 	}
-	start := d.dec.InputOffset() - 1 // at the '{'
-	f, err := d.fields(body)
-	if err != nil {
-		return nil, &PeeringListError{Entry: i, Offset: start, Err: err}
-	}
-	if _, err := d.dec.ReadToken(); err != nil { // '}'
-		return nil, &PeeringListError{Entry: i, Offset: start, Err: err}
-	}
-	raw := body[start:d.dec.InputOffset()]
+	end := d.dec.InputOffset()
+	start := end - int64(len(raw))
+	defer d.win.release(end)
+	f := fields(raw)
 
-	d.key = append(append(append(append(append(d.key[:0], f.id...), 0), f.partition...), 0), f.name...)
-	modifyIndex, ok := parseIndex(f.modifyIndex)
+	d.key = append(append(append(append(append(d.key[:0], f.id.of(raw)...), 0), f.partition.of(raw)...), 0), f.name.of(raw)...)
+	modifyIndex, ok := parseIndex(f.modifyIndex.of(raw))
+	state := f.state.of(raw)
 	reusable := f.exact && ok
 	if _, dup := next[string(d.key)]; dup {
 		// Seen in this answer already: decode this one, and neither the next time.
 		reusable = false
 	} else if c := d.entries[string(d.key)]; reusable && c != nil && c.reusable &&
-		c.modifyIndex == modifyIndex && c.state == string(f.state) {
+		c.modifyIndex == modifyIndex && c.state == string(state) {
 		next[c.key] = c
 		d.reused++
 		return c, nil
 	}
-	c := &cachedPeering{key: string(d.key), pos: -1, modifyIndex: modifyIndex, state: string(f.state)}
-	d.pending = append(d.pending, pendingEntry{c: c, raw: raw, i: i, start: start, f: f})
+	c := &cachedPeering{key: string(d.key), pos: -1, modifyIndex: modifyIndex, state: string(state)}
+	d.add(pendingEntry{c: c, i: i, start: start, f: f}, raw)
 	if prev, dup := next[c.key]; dup {
-		if prev.reusable { // a copy: prev may be cached from the last answer
-			unusable := *prev
-			unusable.reusable = false
-			next[c.key] = &unusable
+		if prev.reusable {
+			// Not prev itself, which may be cached from the last answer, nor a copy of
+			// its value, which a worker may be decoding: a marker that is never reused.
+			next[c.key] = &cachedPeering{key: prev.key, pos: -1}
 		}
 		return c, nil
 	}
@@ -270,97 +312,117 @@ func (d *peeringDecoder) entry(body []byte, i int, next map[string]*cachedPeerin
 // pendingEntry is an entry to decode: the i-th of its list, raw from byte start.
 type pendingEntry struct {
 	c     *cachedPeering
-	raw   []byte
+	raw   []byte // in its batch's buf, once decoded
+	size  int    // of raw
 	i     int
 	start int64
 	f     entryFields
 	err   error
 }
 
+// decodeBatch is entries to decode, with a copy of their raw JSON.
+type decodeBatch struct {
+	entries []pendingEntry
+	buf     []byte
+}
+
 // decodeEntriesPerWorker is the fewest entries to decode that make one more goroutine
 // worth starting; a variable for tests.
 var decodeEntriesPerWorker = 256
 
-// decodePending decodes the pending entries, on up to GOMAXPROCS goroutines when there
-// are many (the whole list, on the first read), and returns the error of the first
-// malformed one in list order.
-func (d *peeringDecoder) decodePending() error {
-	p := d.pending
-	workers := min(runtime.GOMAXPROCS(0), len(p)/decodeEntriesPerWorker)
-	if workers <= 1 {
-		decodeEntries(p)
-	} else {
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { decodeEntries(p[w*len(p)/workers : (w+1)*len(p)/workers]) })
-		}
-		wg.Wait()
+// add adds an entry to decode, copying its raw JSON, and hands the batch to a worker
+// once it holds decodeEntriesPerWorker entries. At most GOMAXPROCS workers run; add
+// waits for one to finish beyond that.
+func (d *peeringDecoder) add(e pendingEntry, raw []byte) {
+	if d.batch == nil {
+		d.batch = &decodeBatch{}
+		d.batches = append(d.batches, d.batch)
 	}
-	for k := range p {
-		if p[k].err != nil {
-			return p[k].listError()
-		}
+	b := d.batch
+	b.buf = append(b.buf, raw...)
+	e.size = len(raw)
+	b.entries = append(b.entries, e)
+	if len(b.entries) < decodeEntriesPerWorker {
+		return
 	}
-	d.decoded += len(p)
-	return nil
+	d.batch = nil
+	if n := runtime.GOMAXPROCS(0); d.slots == nil || cap(d.slots) != n {
+		d.workers.Wait()
+		d.slots = make(chan struct{}, n)
+	}
+	d.slots <- struct{}{}
+	d.workers.Go(func() {
+		defer func() { <-d.slots }()
+		b.decode()
+	})
 }
 
-func decodeEntries(p []pendingEntry) {
-	for k := range p {
-		p[k].err = jsonv1.Unmarshal(p[k].raw, &p[k].c.value)
+// decode decodes the batch's entries.
+func (b *decodeBatch) decode() {
+	off := 0
+	for k := range b.entries {
+		e := &b.entries[k]
+		e.raw = b.buf[off : off+e.size : off+e.size]
+		off += e.size
+		e.err = jsonv1.Unmarshal(e.raw, &e.c.value)
 	}
+}
+
+// decodePending decodes the last batch, waits for the workers, and returns the error of
+// the first malformed entry in list order.
+func (d *peeringDecoder) decodePending() error {
+	if d.batch != nil {
+		d.batch.decode()
+		d.batch = nil
+	}
+	d.workers.Wait()
+	n := 0
+	for _, b := range d.batches {
+		for k := range b.entries {
+			if b.entries[k].err != nil {
+				return b.entries[k].listError()
+			}
+		}
+		n += len(b.entries)
+	}
+	d.decoded += n
+	return nil
 }
 
 // listError describes the entry's decoding error, with what can be read of its
 // identity.
 func (e *pendingEntry) listError() error {
 	out := &PeeringListError{Entry: e.i, Offset: e.start, Err: e.err}
-	_ = jsonv1.Unmarshal(e.f.id, &out.ID)
-	_ = jsonv1.Unmarshal(e.f.partition, &out.Partition)
-	_ = jsonv1.Unmarshal(e.f.name, &out.Name)
+	_ = jsonv1.Unmarshal(e.f.id.of(e.raw), &out.ID)
+	_ = jsonv1.Unmarshal(e.f.partition.of(e.raw), &out.Partition)
+	_ = jsonv1.Unmarshal(e.f.name.of(e.raw), &out.Name)
 	return out
 }
 
-// clearPending forgets the pending entries, keeping no reference to the answer.
-func (d *peeringDecoder) clearPending() {
-	clear(d.pending)
-	d.pending = d.pending[:0]
-}
-
-// fields reads the members of an entry after its '{' up to its '}', keeping the values
-// of the identity fields as slices of body.
-func (d *peeringDecoder) fields(body []byte) (entryFields, error) {
+// fields locates the values of the identity fields in raw, a valid JSON object.
+func fields(raw []byte) entryFields {
 	f := entryFields{exact: true}
-	for d.dec.PeekKind() != '}' {
-		name, err := d.dec.ReadValue()
-		if err != nil {
-			return f, err
-		}
-		var dst *[]byte
-		switch {
-		case bytes.Equal(name, nameID):
+	for name, value := range members(raw) {
+		var dst *span
+		switch n := raw[name.lo:name.hi]; {
+		case bytes.Equal(n, nameID):
 			dst = &f.id
-		case bytes.Equal(name, namePartition):
+		case bytes.Equal(n, namePartition):
 			dst = &f.partition
-		case bytes.Equal(name, nameName):
+		case bytes.Equal(n, nameName):
 			dst = &f.name
-		case bytes.Equal(name, nameState):
+		case bytes.Equal(n, nameState):
 			dst = &f.state
-		case bytes.Equal(name, nameModifyIndex):
+		case bytes.Equal(n, nameModifyIndex):
 			dst = &f.modifyIndex
 		default:
-			f.exact = f.exact && !foldsToIdentity(name)
-		}
-		v, err := d.dec.ReadValue()
-		if err != nil {
-			return f, err
+			f.exact = f.exact && !foldsToIdentity(n)
 		}
 		if dst != nil {
-			end := d.dec.InputOffset()
-			*dst = body[end-int64(len(v)) : end]
+			*dst = value
 		}
 	}
-	return f, nil
+	return f
 }
 
 // foldsToIdentity reports whether encoding/json might match the quoted member name to
@@ -439,4 +501,65 @@ func (d *peeringDecoder) done(next map[string]*cachedPeering, out []Peering) []P
 		d.spare, d.most = nil, len(next)
 	}
 	return out
+}
+
+// window reads an answer for the tokenizer in large pieces and keeps what it read from
+// the start of the entry being read, so that the decoder can copy an entry it decodes:
+// memory in proportion to an entry, not to the answer.
+type window struct {
+	r    io.Reader
+	buf  []byte
+	base int64 // the offset in the answer of buf[0]
+	next int   // the first byte of buf not yet read by the tokenizer
+	rerr error // what r returned with the last piece, returned once buf is read
+	err  error // the first error of r other than io.EOF
+}
+
+const (
+	// windowKeep is the most bytes the window keeps before it drops those released.
+	windowKeep = 64 << 10
+	// windowRead is the least room the window reads into: fewer, larger reads.
+	windowRead = 128 << 10
+)
+
+func (w *window) reset(r io.Reader) {
+	if cap(w.buf) > 4*(windowKeep+windowRead) { // after an entry larger than most
+		w.buf = nil
+	}
+	w.r, w.buf, w.base, w.next, w.rerr, w.err = r, w.buf[:0], 0, 0, nil, nil
+}
+
+func (w *window) Read(p []byte) (int, error) {
+	if w.next == len(w.buf) {
+		if w.rerr != nil {
+			return 0, w.rerr
+		}
+		w.buf = slices.Grow(w.buf, windowRead)
+		n, err := w.r.Read(w.buf[len(w.buf):cap(w.buf)])
+		w.buf = w.buf[:len(w.buf)+n]
+		if err != nil {
+			w.rerr = err
+			if err != io.EOF {
+				w.err = err
+			}
+		}
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, w.buf[w.next:])
+	w.next += n
+	return n, nil
+}
+
+// bytes returns the answer from byte from to byte to, which the window holds.
+func (w *window) bytes(from, to int64) []byte { return w.buf[from-w.base : to-w.base] }
+
+// release lets go of the answer before byte off.
+func (w *window) release(off int64) {
+	if drop := int(off - w.base); drop >= windowKeep {
+		w.buf = w.buf[:copy(w.buf, w.buf[drop:])]
+		w.next -= drop
+		w.base = off
+	}
 }

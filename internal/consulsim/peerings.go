@@ -162,7 +162,8 @@ func (t *peeringTable) setState(i int, state api.PeeringState) bool {
 func (t *peeringTable) render(buf []byte, now time.Time) []byte {
 	var ts [len(timeLayout)]byte
 	stamp := now.UTC().AppendFormat(ts[:0], timeLayout)
-	buf = slices.Grow(buf, t.size+len(t.order)+2)
+	need := t.size + len(t.order) + 2
+	buf = slices.Grow(buf, need+need/16) // room for the peerings to grow a little
 	buf = append(buf, '[')
 	for k, p := range t.order {
 		if k > 0 {

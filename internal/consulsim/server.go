@@ -90,8 +90,8 @@ type Server struct {
 	peerings    peeringTable
 
 	reads [len(endpoints)]atomic.Int64
-	bufs  sync.Pool // *[]byte for peerings answers
-	gzips sync.Pool // *gzip.Writer
+	bufs  bufferList // for peerings answers
+	gzips sync.Pool  // *gzip.Writer
 }
 
 // New starts a Server with peerings 0 to n-1 of [load.State] (n of them), its gateway,
@@ -355,10 +355,7 @@ func (s *Server) servePeerings(w http.ResponseWriter, r *http.Request, index uin
 		return
 	}
 	s.await(r, index > 0, wait, func() bool { return s.peerings.index > index })
-	bp, _ := s.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
+	bp := s.bufs.get()
 	s.mu.RLock()
 	idx := s.peerings.index
 	every := partition == "" || partition == "*" || partition == "default"
@@ -370,7 +367,7 @@ func (s *Server) servePeerings(w http.ResponseWriter, r *http.Request, index uin
 		*bp = append((*bp)[:0], "[]"...)
 	}
 	s.answer(w, r, e, http.StatusOK, *bp, map[string]string{"X-Consul-Index": strconv.FormatUint(idx, 10)})
-	s.bufs.Put(bp)
+	s.bufs.put(bp)
 }
 
 // await blocks a query that asks to (block is set) until ready reports true, wait
@@ -458,4 +455,29 @@ func mustJSON(v any) []byte {
 		panic(fmt.Sprintf("consulsim: encode %T: %v", v, err))
 	}
 	return b
+}
+
+// bufferList keeps the buffers of answers between reads, as a sync.Pool would not across
+// garbage collections: a simulated Consul that allocated megabytes per read would take
+// the CPU of the control plane it serves.
+type bufferList struct {
+	mu   sync.Mutex
+	free []*[]byte
+}
+
+func (l *bufferList) get() *[]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		b := l.free[n-1]
+		l.free = l.free[:n-1]
+		return b
+	}
+	return new([]byte)
+}
+
+func (l *bufferList) put(b *[]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.free = append(l.free, b)
 }
