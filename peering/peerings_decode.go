@@ -357,14 +357,22 @@ func (d *peeringDecoder) add(e pendingEntry, raw []byte) {
 	})
 }
 
-// decode decodes the batch's entries.
+// decode decodes the batch's entries, and lets go of their raw JSON unless one is
+// malformed: the answer is held only as long as its entries are being decoded.
 func (b *decodeBatch) decode() {
-	off := 0
+	off, failed := 0, false
 	for k := range b.entries {
 		e := &b.entries[k]
 		e.raw = b.buf[off : off+e.size : off+e.size]
 		off += e.size
 		e.err = jsonv1.Unmarshal(e.raw, &e.c.value)
+		failed = failed || e.err != nil
+	}
+	if !failed {
+		b.buf = nil
+		for k := range b.entries {
+			b.entries[k].raw = nil
+		}
 	}
 }
 

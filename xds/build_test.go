@@ -174,7 +174,9 @@ func TestNilInputs(t *testing.T) {
 	srv := xds.NewServer(t.Context())
 	require.NoError(t, srv.SetResources(testNode, nil))
 	require.NoError(t, srv.Apply(testNode, xds.Changes{}))
-	for typ, m := range srv.Resources(testNode) {
-		require.Empty(t, m, "type %s", typ)
-	}
+	served, err := srv.Resources(testNode)
+	require.NoError(t, err)
+	require.Empty(t, served.Clusters)
+	require.Empty(t, served.Endpoints)
+	require.Empty(t, served.Listeners)
 }

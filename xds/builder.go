@@ -4,8 +4,6 @@ import (
 	"iter"
 	"slices"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/peeringgw/peeringgw/peering"
@@ -17,8 +15,11 @@ import (
 // equals what [Build] returns for the last one, and the [Changes] each Set returns,
 // applied in order, lead from one to the next. The [Loop] runs a Builder per gateway.
 //
-// Resources a Builder returns are shared with it and with each other: treat them as
-// immutable. A Builder is not safe for concurrent use.
+// A Builder keeps the Model and each resource's version, not the resources: those of
+// the Changes are the caller's to keep (a [Server] keeps them encoded), and the filter
+// chains of peer server names, which a new listener shares. Resources a Builder returns
+// may share sub-messages: treat them as immutable. A Builder is not safe for
+// concurrent use.
 type Builder struct {
 	r         resolver
 	t         translator
@@ -29,19 +30,15 @@ type Builder struct {
 	version   setVersion
 }
 
-// clusterEntry holds the resources of one model cluster and their versions.
+// clusterEntry holds the versions of the resources of one model cluster.
 type clusterEntry struct {
-	cluster     *clusterv3.Cluster
 	clusterHash uint64
-	cla         *endpointv3.ClusterLoadAssignment // nil when the cluster has none
+	hasCLA      bool // whether the cluster has a ClusterLoadAssignment
 	claHash     uint64
 	chain       *listenerv3.FilterChain // the peer chain, built when a listener needs it
 }
 
-type listenerEntry struct {
-	listener *listenerv3.Listener
-	hash     uint64
-}
+type listenerEntry struct{ hash uint64 }
 
 // NewBuilder returns a Builder with no State: it has no resources until the first Set.
 // Options choose the target Consul version ([WithConsulVersion]).
@@ -77,23 +74,23 @@ func (b *Builder) setClusters(m *Model, d *delta, ch *Changes) {
 		} else {
 			b.version.remove(kindCluster, c.Name, e.clusterHash)
 		}
-		e.cluster, e.clusterHash = b.t.cluster(c), b.h.cluster(c)
+		e.clusterHash = b.h.cluster(c)
 		b.version.add(kindCluster, c.Name, e.clusterHash)
-		ch.Clusters = append(ch.Clusters, e.cluster)
+		ch.Clusters = append(ch.Clusters, b.t.cluster(c))
 	}
 	for c := range namedClusters(m.Clusters, d.endpoints) {
 		e := b.clusters[c.Name]
-		if e.cla != nil {
+		if e.hasCLA {
 			b.version.remove(kindEndpoints, c.Name, e.claHash)
 		}
-		e.cla, e.claHash = b.t.arena.assignment(c.Name, c.Endpoints), b.h.assignment(c)
+		e.hasCLA, e.claHash = true, b.h.assignment(c)
 		b.version.add(kindEndpoints, c.Name, e.claHash)
-		ch.Endpoints = append(ch.Endpoints, e.cla)
+		ch.Endpoints = append(ch.Endpoints, b.t.arena.assignment(c.Name, c.Endpoints))
 	}
 	for _, name := range d.removedEndpoints {
 		e := b.clusters[name]
 		b.version.remove(kindEndpoints, name, e.claHash)
-		e.cla = nil
+		e.hasCLA = false
 		ch.RemovedEndpoints = append(ch.RemovedEndpoints, name)
 	}
 	for _, name := range d.removedClusters {
@@ -126,9 +123,9 @@ func (b *Builder) setListeners(m *Model, d *delta, ch *Changes) {
 		} else {
 			b.version.remove(kindListener, l.Name, e.hash)
 		}
-		e.listener, e.hash = b.t.listener(l, chains), b.h.listener(l)
+		e.hash = b.h.listener(l)
 		b.version.add(kindListener, l.Name, e.hash)
-		ch.Listeners = append(ch.Listeners, e.listener)
+		ch.Listeners = append(ch.Listeners, b.t.listener(l, chains))
 	}
 }
 
@@ -160,26 +157,9 @@ func (b *Builder) peerChains(peers []string) []*listenerv3.FilterChain {
 	return chains
 }
 
-// Resources returns the current resources, each list sorted by name.
-func (b *Builder) Resources() *Resources {
-	m := b.Model()
-	r := &Resources{
-		Clusters:  make([]*clusterv3.Cluster, 0, len(m.Clusters)),
-		Endpoints: make([]*endpointv3.ClusterLoadAssignment, 0, len(m.Clusters)),
-		Listeners: make([]*listenerv3.Listener, 0, len(m.Listeners)),
-	}
-	for i := range m.Clusters {
-		e := b.clusters[m.Clusters[i].Name]
-		r.Clusters = append(r.Clusters, e.cluster)
-		if e.cla != nil {
-			r.Endpoints = append(r.Endpoints, e.cla)
-		}
-	}
-	for i := range m.Listeners {
-		r.Listeners = append(r.Listeners, b.listeners[m.Listeners[i].Name].listener)
-	}
-	return r
-}
+// Resources returns the current resources, each list sorted by name: it translates the
+// current Model again, as the Builder keeps no resource.
+func (b *Builder) Resources() *Resources { return Translate(b.r.model) }
 
 // Model returns the Model of the current State; it is empty before the first Set.
 func (b *Builder) Model() *Model {

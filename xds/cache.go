@@ -11,6 +11,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // typeCache holds one gateway's resources of one type and the watches of the streams
@@ -232,15 +233,27 @@ func (c *typeCache) wanted(sub cachev3.Subscription) []*entry {
 	return out
 }
 
-// resources returns a copy of the resources, by name.
-func (c *typeCache) resources() map[string]types.Resource {
+// decodeAll returns the resources of c, sorted by name, decoded from their encodings:
+// the cache keeps no message, only what it sends.
+func decodeAll[M interface {
+	proto.Message
+	*T
+}, T any](c *typeCache) ([]M, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]types.Resource, len(c.entries))
-	for name, e := range c.entries {
-		out[name] = e.res
+	entries := make([]*entry, 0, len(c.entries))
+	for _, e := range c.entries {
+		entries = append(entries, e)
 	}
-	return out
+	c.mu.Unlock()
+	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
+	out := make([]M, len(entries))
+	for i, e := range entries {
+		out[i] = M(new(T))
+		if err := proto.Unmarshal(e.any.GetValue(), out[i]); err != nil {
+			return nil, fmt.Errorf("xds: decode %s %q: %w", c.typeURL, e.name, err)
+		}
+	}
+	return out, nil
 }
 
 // waiting returns the number of watches waiting for a change.

@@ -16,7 +16,6 @@ import (
 // carries it (a protobuf message is safe to encode from several goroutines at once).
 type entry struct {
 	name    string
-	res     types.Resource
 	version string // go-control-plane's content hash of the deterministic encoding
 	key     uint64 // entryKey(name, version)
 	any     *anypb.Any
@@ -70,7 +69,7 @@ func newEntry(typeURL, name string, res types.Resource) (*entry, error) {
 	version := cachev3.HashResource(b)
 	a := &anypb.Any{TypeUrl: typeURL, Value: b}
 	return &entry{
-		name: name, res: res, version: version, key: entryKey(name, version), any: a,
+		name: name, version: version, key: entryKey(name, version), any: a,
 		delta: &discoveryv3.Resource{Name: name, Version: version, Resource: a},
 	}, nil
 }

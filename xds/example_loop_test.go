@@ -6,7 +6,6 @@ import (
 	"log"
 
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 
@@ -42,7 +41,11 @@ func ExampleLoop() {
 
 	u := <-served
 	fmt.Println("clusters:", len(u.Model.Clusters), "listeners:", len(u.Model.Listeners))
-	fmt.Println("served endpoints:", len(srv.Resources("mesh-gateway")[resourcev3.EndpointType]))
+	held, err := srv.Resources("mesh-gateway")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("served endpoints:", len(held.Endpoints))
 	// Output:
 	// clusters: 2 listeners: 1
 	// served endpoints: 2
@@ -79,7 +82,11 @@ func ExampleServer_muxCache() {
 	if err := gateways.SetResources("mesh-gateway", mustBuild(exampleState())); err != nil {
 		panic(err)
 	}
-	fmt.Println("gateway clusters:", len(gateways.Resources("mesh-gateway")[resourcev3.ClusterType]))
+	served, err := gateways.Resources("mesh-gateway")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("gateway clusters:", len(served.Clusters))
 	// Output:
 	// gateway clusters: 2
 }

@@ -10,10 +10,6 @@ import (
 	"testing"
 	"time"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
@@ -131,18 +127,11 @@ func (ts *testSources) set(s *peering.State) {
 
 // servedWire returns the resources srv holds for node as a wire.
 func servedWire(srv *xds.Server, node string) (wire, error) {
-	byType := srv.Resources(node)
-	var res xds.Resources
-	for _, r := range byType[resourcev3.ClusterType] {
-		res.Clusters = append(res.Clusters, r.(*clusterv3.Cluster))
+	res, err := srv.Resources(node)
+	if err != nil {
+		return wire{}, err
 	}
-	for _, r := range byType[resourcev3.EndpointType] {
-		res.Endpoints = append(res.Endpoints, r.(*endpointv3.ClusterLoadAssignment))
-	}
-	for _, r := range byType[resourcev3.ListenerType] {
-		res.Listeners = append(res.Listeners, r.(*listenerv3.Listener))
-	}
-	return wireOf(&res)
+	return wireOf(res)
 }
 
 // loopRecorder checks, for every update the loop reports, that its Changes are exactly

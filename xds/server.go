@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
@@ -207,18 +210,31 @@ func named[R types.Resource](rs []R) map[string]types.Resource {
 	return m
 }
 
-// Resources returns the resources currently served to gateway nodeID, by type; none
-// for a gateway the Server does not know.
-func (s *Server) Resources(nodeID string) map[resourcev3.Type]map[string]types.Resource {
+// Resources returns the resources currently served to gateway nodeID, each list
+// sorted by name; none for a gateway the Server does not know. The Server keeps
+// resources only as it sends them, encoded: each call decodes them into new messages,
+// which the caller owns. It fails only if an encoding does not decode, which would be a
+// bug of the Server.
+func (s *Server) Resources(nodeID string) (*Resources, error) {
+	r := &Resources{}
 	n := s.lookup(nodeID)
 	if n == nil {
-		return map[resourcev3.Type]map[string]types.Resource{}
+		return r, nil
 	}
-	out := make(map[resourcev3.Type]map[string]types.Resource, len(n.byType))
-	for typ, c := range n.byType {
-		out[typ] = c.resources()
+	var err error
+	r.Clusters, err = decodeAll[*clusterv3.Cluster](n.byType[resourcev3.ClusterType])
+	if err != nil {
+		return nil, err
 	}
-	return out
+	r.Endpoints, err = decodeAll[*endpointv3.ClusterLoadAssignment](n.byType[resourcev3.EndpointType])
+	if err != nil {
+		return nil, err
+	}
+	r.Listeners, err = decodeAll[*listenerv3.Listener](n.byType[resourcev3.ListenerType])
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Forget drops gateway nodeID's resources, and the gateway: new streams that name it

@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -168,40 +165,14 @@ func (cp *ControlPlane) Built() (*xds.Resources, []xds.Diagnostic) {
 }
 
 // Served returns the resources the server holds for the gateway now, each list sorted
-// by name.
-func (cp *ControlPlane) Served() *xds.Resources {
-	return ServedResources(cp.Server, cp.NodeID)
-}
-
-// ServedResources returns the clusters, endpoints and listeners s holds for gateway
-// nodeID, each list sorted by name.
-func ServedResources(s *xds.Server, nodeID string) *xds.Resources {
-	byType := s.Resources(nodeID)
-	var r xds.Resources
-	for _, res := range sortedResources(byType[resourcev3.ClusterType]) {
-		if c, ok := res.(*clusterv3.Cluster); ok {
-			r.Clusters = append(r.Clusters, c)
-		}
+// by name; it fails t if they do not decode.
+func (cp *ControlPlane) Served(t testing.TB) *xds.Resources {
+	t.Helper()
+	r, err := cp.Server.Resources(cp.NodeID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, res := range sortedResources(byType[resourcev3.EndpointType]) {
-		if e, ok := res.(*endpointv3.ClusterLoadAssignment); ok {
-			r.Endpoints = append(r.Endpoints, e)
-		}
-	}
-	for _, res := range sortedResources(byType[resourcev3.ListenerType]) {
-		if l, ok := res.(*listenerv3.Listener); ok {
-			r.Listeners = append(r.Listeners, l)
-		}
-	}
-	return &r
-}
-
-func sortedResources(m map[string]types.Resource) []types.Resource {
-	out := make([]types.Resource, 0, len(m))
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, m[name])
-	}
-	return out
+	return r
 }
 
 // StartDataPlane starts a data plane that connects to the control plane as the gateway,
@@ -234,7 +205,7 @@ func (cp *ControlPlane) StartDataPlane(t testing.TB) *dataplane.DataPlane {
 func (cp *ControlPlane) WaitApplied(t testing.TB, dp *dataplane.DataPlane) {
 	t.Helper()
 	Eventually(t, PeeringTimeout, func() error {
-		served := cp.Served()
+		served := cp.Served(t)
 		for typ, rs := range map[string][]types.Resource{
 			resourcev3.ClusterType:  resourceList(served.Clusters),
 			resourcev3.EndpointType: resourceList(served.Endpoints),

@@ -116,7 +116,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 		if len(want.Clusters) != 2 {
 			return fmt.Errorf("got clusters %v built, want the accept side's and dc2's", clusterNames(want))
 		}
-		if diff, err := e2e.Diff(want, env.cp.Served()); err != nil || diff != "" {
+		if diff, err := e2e.Diff(want, env.cp.Served(t)); err != nil || diff != "" {
 			return fmt.Errorf("served resources not current (%v):\n%s", err, diff)
 		}
 		return nil
@@ -245,7 +245,7 @@ func fault(f faultproxy.Fault) func(*testing.T, *faultEnv) {
 // the gateway in Consul meanwhile, and checks that the change is served, that the
 // served resources never lose or gain one on the way, and that no read fails.
 func runTolerated(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
-	lastGood := env.cp.Served()
+	lastGood := env.cp.Served(t)
 	errsBefore := len(env.cp.ReadErrors())
 	fc.inject(t, env)
 	changed := changeGateway(t, env, timeoutMs, lastGood)
@@ -258,13 +258,13 @@ func runTolerated(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
 // resources stay the last good ones until the watcher has reported enough errors of
 // the expected kind, then clears the fault and checks the recovery.
 func runFailing(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
-	lastGood := env.cp.Served()
+	lastGood := env.cp.Served(t)
 	applied, errsBefore := len(env.cp.States()), len(env.cp.ReadErrors())
 	updates := updateCounts(env.dp)
 	fc.inject(t, env)
 	began := time.Now()
 	e2e.Eventually(t, faultTimeout, func() error {
-		requireSameResources(t, lastGood, env.cp.Served())
+		requireSameResources(t, lastGood, env.cp.Served(t))
 		require.Equal(t, updates, updateCounts(env.dp), "got updates pushed to the data plane under fault %q, want none", fc.name)
 		for _, s := range env.cp.States()[applied:] {
 			requireComplete(t, s) // a State read just before the fault may still arrive
@@ -287,12 +287,12 @@ func runFailing(t *testing.T, env *faultEnv, fc faultCase, timeoutMs int) {
 	for _, err := range errs {
 		require.NoError(t, each(err), "read error under fault %q", fc.name)
 	}
-	requireSameResources(t, lastGood, env.cp.Served())
+	requireSameResources(t, lastGood, env.cp.Served(t))
 
 	fc.clear(t, env)
 	cleared := time.Now()
 	e2e.Eventually(t, faultTimeout, func() error {
-		requireSameResources(t, lastGood, env.cp.Served())
+		requireSameResources(t, lastGood, env.cp.Served(t))
 		if err := env.cp.ReadErr(); err != nil {
 			return fmt.Errorf("got watcher error %w after the fault cleared, want none", err)
 		}
@@ -319,7 +319,7 @@ func changeGateway(t *testing.T, env *faultEnv, timeoutMs int, lastGood *xds.Res
 	want := time.Duration(timeoutMs) * time.Millisecond
 	wantNames := resourceNames(lastGood)
 	e2e.Eventually(t, faultTimeout, func() error {
-		served := env.cp.Served()
+		served := env.cp.Served(t)
 		got := resourceNames(served)
 		require.Equal(t, wantNames, got, "got resources %v served, want %v", got, wantNames)
 		for _, c := range served.Clusters {

@@ -46,13 +46,13 @@ func TestAgentRestart(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if diff, err := e2e.Diff(want, cp1.Served()); err != nil || diff != "" {
+		if diff, err := e2e.Diff(want, cp1.Served(t)); err != nil || diff != "" {
 			return fmt.Errorf("served resources not current (%v):\n%s", err, diff)
 		}
 		return nil
 	})
 	cp1.WaitApplied(t, dp1)
-	lastGood := cp1.Served()
+	lastGood := cp1.Served(t)
 	require.Len(t, lastGood.Clusters, 1, "got clusters %v served before the outage, want the accept side's", clusterNames(lastGood))
 	applied := len(cp1.States())
 	updates := updateCounts(dp1)
@@ -62,7 +62,7 @@ func TestAgentRestart(t *testing.T) {
 
 	e2e.Eventually(t, e2e.PeeringTimeout, func() error {
 		// Checked at every poll of the outage, not only at its end.
-		requireSameResources(t, lastGood, cp1.Served())
+		requireSameResources(t, lastGood, cp1.Served(t))
 		// A State read just before the agent stopped may still arrive; none is partial.
 		for _, s := range cp1.States()[applied:] {
 			requireComplete(t, s)
@@ -106,7 +106,7 @@ func TestAgentRestart(t *testing.T) {
 	changed.Options.ConnectTimeoutMs = 1500
 	e2e.RegisterGateway(t, dc1.client, changed)
 	e2e.Eventually(t, e2e.PeeringTimeout, func() error {
-		served := cp1.Served()
+		served := cp1.Served(t)
 		if len(served.Clusters) != 1 {
 			return fmt.Errorf("got %d clusters served, want the accept side's", len(served.Clusters))
 		}

@@ -235,7 +235,7 @@ func (env *secretsEnv) collectLibrary(t *testing.T) {
 			env.outputs[fmt.Sprintf("xds.Build diagnostic %d, State read with the %s", i, c.name)] = formats(d)
 		}
 	}
-	served, err := env.cp1.Served().MarshalJSON()
+	served, err := env.cp1.Served(t).MarshalJSON()
 	require.NoError(t, err)
 	env.outputs["xds.Server resources"] = string(served)
 
