@@ -108,3 +108,13 @@ func (a *arena) reserve(m *Model) {
 	a.chains.reserve(n + len(m.Listeners))
 	a.bytes.reserve((n + len(m.Listeners)) * 2 * (len(peerStatPrefix) + 64))
 }
+
+// reserveChains sizes the arena for the filter chains of peer server names.
+func (a *arena) reserveChains(peers []string) {
+	n := 0
+	for _, name := range peers {
+		n += len(peerStatPrefix) + 2*len(name) + 8
+	}
+	a.chains.reserve(len(peers))
+	a.bytes.reserve(n)
+}

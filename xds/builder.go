@@ -16,10 +16,9 @@ import (
 // applied in order, lead from one to the next. The [Loop] runs a Builder per gateway.
 //
 // A Builder keeps the Model and each resource's version, not the resources: those of
-// the Changes are the caller's to keep (a [Server] keeps them encoded), and the filter
-// chains of peer server names, which a new listener shares. Resources a Builder returns
-// may share sub-messages: treat them as immutable. A Builder is not safe for
-// concurrent use.
+// the Changes are the caller's to keep (a [Server] keeps them encoded). Resources a
+// Builder returns may share sub-messages: treat them as immutable. A Builder is not
+// safe for concurrent use.
 type Builder struct {
 	r         resolver
 	t         translator
@@ -35,7 +34,6 @@ type clusterEntry struct {
 	clusterHash uint64
 	hasCLA      bool // whether the cluster has a ClusterLoadAssignment
 	claHash     uint64
-	chain       *listenerv3.FilterChain // the peer chain, built when a listener needs it
 }
 
 type listenerEntry struct{ hash uint64 }
@@ -144,15 +142,13 @@ func namedClusters(cs []Cluster, names []string) iter.Seq[*Cluster] {
 	}
 }
 
-// peerChains returns the filter chains of the peer names, building those not built yet.
+// peerChains returns the filter chains of the peer names, built anew: keeping them
+// between listeners would cost more memory than building them costs time.
 func (b *Builder) peerChains(peers []string) []*listenerv3.FilterChain {
+	b.t.arena.reserveChains(peers)
 	chains := make([]*listenerv3.FilterChain, len(peers))
 	for i, name := range peers {
-		e := b.clusters[name]
-		if e.chain == nil {
-			e.chain = b.t.peerChain(name)
-		}
-		chains[i] = e.chain
+		chains[i] = b.t.peerChain(name)
 	}
 	return chains
 }
