@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/consul/api"
 )
@@ -117,6 +118,10 @@ func checkCandidate(c candidate) (b Bind, errs []error, ok bool) {
 		errs = append(errs, invalid(c.path("Address"), "", fmt.Errorf("%w: listening on 127.0.0.1", ErrEmptyAddress)))
 	}
 	ok = true
+	if !utf8.ValidString(b.Name) {
+		errs = append(errs, invalid(c.path(""), b.Name, ErrBindName))
+		ok = false
+	}
 	if !isIP(b.Address) {
 		errs = append(errs, invalid(c.path("Address"), b.Address, fmt.Errorf("%w: Envoy cannot listen on it", ErrNotIP)))
 		ok = false

@@ -127,6 +127,13 @@ func TestBindAddresses(t *testing.T) {
 			diags: []problem{{"envoy_gateway_bind_addresses[x].address", ErrNotIP}},
 		},
 		{
+			name:  "a bind name that is not UTF-8 names no listener",
+			svc:   &api.AgentService{Address: "1.2.3.4", Port: 8443, TaggedAddresses: map[string]api.ServiceAddress{"w\xffan": {Address: "198.18.0.1", Port: 443}}},
+			opts:  Options{BindTaggedAddresses: true, BindAddresses: map[string]api.ServiceAddress{"x\xfe": {Address: "10.0.0.1", Port: 9000}}},
+			want:  []Bind{{"default", "1.2.3.4", 8443}},
+			diags: []problem{{"TaggedAddresses[w\xffan]", ErrBindName}, {"envoy_gateway_bind_addresses[x\xfe]", ErrBindName}},
+		},
+		{
 			name:  "service port missing",
 			svc:   &api.AgentService{Address: "1.2.3.4"},
 			diags: []problem{{"Port", ErrPortRange}},

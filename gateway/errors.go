@@ -3,7 +3,9 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors wrapped by the [*ValidationError] values this package reports. Test for them with
@@ -21,6 +23,9 @@ var (
 	ErrBadAddress = errors.New("gateway: neither an IP address nor a DNS name")
 	// ErrDuplicateBind: two listeners would bind the same address and port.
 	ErrDuplicateBind = errors.New("gateway: address and port bound twice")
+	// ErrBindName: the name of a tagged or custom bind address, which names its
+	// listener, is not valid UTF-8, so no xDS resource can carry it.
+	ErrBindName = errors.New("gateway: bind name is not valid UTF-8")
 	// ErrPartition: a gateway that carries peering control-plane traffic must be in the
 	// default partition.
 	ErrPartition = errors.New("gateway: partition is not default")
@@ -61,10 +66,14 @@ func (e *ValidationError) Error() string {
 	if e.Err != nil {
 		msg, _ = strings.CutPrefix(e.Err.Error(), "gateway: ")
 	}
-	if e.Value == "" {
-		return fmt.Sprintf("gateway: %s: %s", e.Field, msg)
+	field := e.Field
+	if !utf8.ValidString(field) { // a map key from the input: print it escaped
+		field = strconv.Quote(field)
 	}
-	return fmt.Sprintf("gateway: %s %q: %s", e.Field, e.Value, msg)
+	if e.Value == "" {
+		return fmt.Sprintf("gateway: %s: %s", field, msg)
+	}
+	return fmt.Sprintf("gateway: %s %q: %s", field, e.Value, msg)
 }
 
 // Unwrap returns the cause.

@@ -37,9 +37,10 @@ func WithGzip(on bool) ConsulOption {
 // with its query parameters, headers and errors. With cfg.HttpClient set, its Transport
 // (http.DefaultTransport when nil) carries the requests.
 //
-// The peerings source splits the answer into entries and decodes only the entries that
-// are new or whose ModifyIndex or State changed since its last answer; the others are
-// the values it returned before. Consul writes fresh StreamStatus times into every
+// The peerings source splits the answer into entries as it arrives, holding only the
+// entry being read (not the whole answer), and decodes only the entries that are new or
+// whose ModifyIndex or State changed since its last answer; the others are the values
+// it returned before. Consul writes fresh StreamStatus times into every
 // entry on every read, so the StreamStatus of an entry that did not change is the one
 // of the answer that last decoded it. A malformed answer is an error wrapping a
 // [*PeeringListError] naming the entry, and leaves what was decoded before in place.

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/internal/load"
 	"github.com/peeringgw/peeringgw/peering"
 	"github.com/peeringgw/peeringgw/xds"
@@ -179,4 +180,20 @@ func TestNilInputs(t *testing.T) {
 	require.Empty(t, served.Clusters)
 	require.Empty(t, served.Endpoints)
 	require.Empty(t, served.Listeners)
+}
+
+// TestBindNameNotUTF8: a custom bind whose name is not UTF-8 cannot name a listener that
+// any xDS message could carry; it is a diagnostic, and the other listeners stay.
+func TestBindNameNotUTF8(t *testing.T) {
+	s := exampleState()
+	s.Gateway.Proxy = &api.AgentServiceConnectProxyConfig{Config: map[string]any{
+		"envoy_gateway_bind_addresses": map[string]any{"x\xff": map[string]any{"address": "10.0.0.1", "port": 9000.0}},
+	}}
+	res, diags := xds.Build(s)
+	require.Len(t, res.Listeners, 1)
+	require.Equal(t, "default:10.0.0.10:8443", res.Listeners[0].GetName())
+	require.Len(t, diags, 1)
+	require.ErrorIs(t, diags[0], gateway.ErrBindName)
+	require.Equal(t, xds.PartGateway, diags[0].Part)
+	require.NotContains(t, diags[0].Error(), "\xff", "got the raw name in %q", diags[0].Error())
 }

@@ -17,6 +17,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/require"
@@ -100,6 +101,9 @@ func checkBuild(s *peering.State) error {
 	if err := res.Validate(); err != nil {
 		return broken("invalid resources: %w", err)
 	}
+	if err := checkEncodes(res); err != nil {
+		return err
+	}
 	if err := checkDeterministic(s, res, diags); err != nil {
 		return err
 	}
@@ -130,6 +134,18 @@ func safeBuild(s *peering.State) (res *xds.Resources, diags []xds.Diagnostic, er
 	}()
 	res, diags = xds.Build(s)
 	return res, diags, nil
+}
+
+// checkEncodes checks that every resource encodes, as the Server must send it.
+func checkEncodes(res *xds.Resources) error {
+	for _, list := range res.ByType() {
+		for _, r := range list {
+			if _, err := proto.Marshal(r); err != nil {
+				return broken("resource %q does not encode: %w", cachev3.GetResourceName(r), err)
+			}
+		}
+	}
+	return nil
 }
 
 func checkDeterministic(s *peering.State, res *xds.Resources, diags []xds.Diagnostic) error {

@@ -114,7 +114,7 @@ func randomGateway(r *rand.Rand) *api.AgentService {
 	if r.IntN(3) == 0 {
 		gw.TaggedAddresses = map[string]api.ServiceAddress{}
 		for range 1 + r.IntN(4) {
-			gw.TaggedAddresses[pick(r, "lan", "wan", "lan_ipv6", "zone:a", "x")] = randomServiceAddress(r)
+			gw.TaggedAddresses[pick(r, "lan", "wan", "lan_ipv6", "zone:a", "x", "\xfe")] = randomServiceAddress(r)
 		}
 	}
 	if r.IntN(8) != 0 {
@@ -180,7 +180,7 @@ func randomGatewayConfig(r *rand.Rand) map[string]any {
 			if a.Port != 0 {
 				entry["port"] = pick[any](r, float64(a.Port), fmt.Sprint(a.Port))
 			}
-			custom[pick(r, "lan", "wan", "x", "zone:a", "default", "custom")] = entry
+			custom[pick(r, "lan", "wan", "x", "zone:a", "default", "custom", "bad\xff")] = entry
 		}
 		cfg[pick(r, "envoy_gateway_bind_addresses", "envoy_mesh_gateway_bind_addresses")] = custom
 	}
