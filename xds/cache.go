@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/proto"
 )
@@ -67,8 +66,8 @@ func (c *typeCache) version() string { return fmt.Sprintf("%016x", c.sum) }
 func (c *typeCache) revTag() string { return c.id + ":" + strconv.FormatUint(c.rev, 10) }
 
 // set replaces every resource.
-func (c *typeCache) set(resources map[string]types.Resource) error {
-	entries, err := newEntries(c.typeURL, resources)
+func (c *typeCache) set(items []item) error {
+	entries, err := newEntries(c.typeURL, items)
 	if err != nil {
 		return err
 	}
@@ -85,7 +84,7 @@ func (c *typeCache) set(resources map[string]types.Resource) error {
 }
 
 // update adds or replaces the resources of upd and deletes those named in del.
-func (c *typeCache) update(upd map[string]types.Resource, del []string) error {
+func (c *typeCache) update(upd []item, del []string) error {
 	entries, err := newEntries(c.typeURL, upd)
 	if err != nil {
 		return err
@@ -246,6 +245,9 @@ func decodeAll[M interface {
 	}
 	c.mu.Unlock()
 	slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.name, b.name) })
+	if err := encodeEntries(entries); err != nil {
+		return nil, err
+	}
 	out := make([]M, len(entries))
 	for i, e := range entries {
 		out[i] = M(new(T))
@@ -254,6 +256,17 @@ func decodeAll[M interface {
 		}
 	}
 	return out, nil
+}
+
+// versions returns the version of each resource, by name.
+func (c *typeCache) versions() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.entries))
+	for name, e := range c.entries {
+		out[name] = e.version
+	}
+	return out
 }
 
 // waiting returns the number of watches waiting for a change.

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -12,66 +13,99 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// entry is one resource as served: encoded once, and shared by every response that
-// carries it (a protobuf message is safe to encode from several goroutines at once).
+// entry is one resource as served: encoded once, when a response first carries it or
+// when it is stored without a version, and shared by every response that carries it (a
+// protobuf message is safe to encode from several goroutines at once).
 type entry struct {
+	typeURL string
 	name    string
-	version string // go-control-plane's content hash of the deterministic encoding
+	version string // the Builder's content version, or a hash of the encoding
 	key     uint64 // entryKey(name, version)
-	any     *anypb.Any
-	delta   *discoveryv3.Resource
+
+	once  sync.Once
+	res   types.Resource // the message, until it is encoded
+	any   *anypb.Any
+	delta *discoveryv3.Resource
+	err   error
+}
+
+// item is a resource to store, with its version when its maker knows it.
+type item struct {
+	name    string
+	res     types.Resource
+	version string
 }
 
 // encodeEntriesPerWorker is the fewest resources to encode that make one more goroutine
 // worth starting.
 const encodeEntriesPerWorker = 512
 
-// newEntries encodes resources, by name, outside any lock: on up to GOMAXPROCS
-// goroutines when they are many (a gateway's first set).
-func newEntries(typeURL string, resources map[string]types.Resource) (map[string]*entry, error) {
-	names := make([]string, 0, len(resources))
-	for name := range resources {
-		names = append(names, name)
-	}
-	entries := make([]*entry, len(names))
-	errs := make([]error, len(names))
-	encode := func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			entries[k], errs[k] = newEntry(typeURL, names[k], resources[names[k]])
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(names)/encodeEntriesPerWorker)
-	if workers <= 1 {
-		encode(0, len(names))
-	} else {
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { encode(w*len(names)/workers, (w+1)*len(names)/workers) })
-		}
-		wg.Wait()
-	}
-	out := make(map[string]*entry, len(names))
-	for k, e := range entries {
-		if errs[k] != nil {
-			return nil, errs[k]
+// newEntries returns the entries of items, by name. An item with a version is encoded
+// later, when a response first carries it; the others are encoded now, outside any
+// lock, to compute their version: on up to GOMAXPROCS goroutines when they are many.
+func newEntries(typeURL string, items []item) (map[string]*entry, error) {
+	out := make(map[string]*entry, len(items))
+	var unversioned []*entry
+	for _, it := range items {
+		e := &entry{typeURL: typeURL, name: it.name, res: it.res, version: it.version}
+		if e.version == "" {
+			unversioned = append(unversioned, e)
+		} else {
+			e.key = entryKey(e.name, e.version)
 		}
 		out[e.name] = e
+	}
+	if err := encodeEntries(unversioned); err != nil {
+		return nil, err
+	}
+	for _, e := range unversioned {
+		e.version = cachev3.HashResource(e.any.GetValue())
+		e.key = entryKey(e.name, e.version)
+		e.delta.Version = e.version
 	}
 	return out, nil
 }
 
-// newEntry encodes one resource.
-func newEntry(typeURL, name string, res types.Resource) (*entry, error) {
-	b, err := cachev3.MarshalResource(res)
-	if err != nil {
-		return nil, fmt.Errorf("xds: encode %s %q: %w", typeURL, name, err)
+// encodeEntries encodes the entries not encoded yet, on up to GOMAXPROCS goroutines
+// when they are many, and returns the first error.
+func encodeEntries(entries []*entry) error {
+	workers := min(runtime.GOMAXPROCS(0), len(entries)/encodeEntriesPerWorker)
+	if workers <= 1 {
+		for _, e := range entries {
+			if err := e.encode(); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	version := cachev3.HashResource(b)
-	a := &anypb.Any{TypeUrl: typeURL, Value: b}
-	return &entry{
-		name: name, version: version, key: entryKey(name, version), any: a,
-		delta: &discoveryv3.Resource{Name: name, Version: version, Resource: a},
-	}, nil
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for _, e := range entries[w*len(entries)/workers : (w+1)*len(entries)/workers] {
+				if err := e.encode(); err != nil && errs[w] == nil {
+					errs[w] = err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// encode encodes the entry's resource once, and lets go of the message.
+func (e *entry) encode() error {
+	e.once.Do(func() {
+		b, err := cachev3.MarshalResource(e.res)
+		if err != nil {
+			e.err = fmt.Errorf("xds: encode %s %q: %w", e.typeURL, e.name, err)
+			return
+		}
+		e.any = &anypb.Any{TypeUrl: e.typeURL, Value: b}
+		e.delta = &discoveryv3.Resource{Name: e.name, Version: e.version, Resource: e.any}
+		e.res = nil
+	})
+	return e.err
 }
 
 // sotwResponse is a state-of-the-world response of a typeCache.
@@ -83,12 +117,16 @@ type sotwResponse struct {
 
 	once sync.Once
 	resp *discoveryv3.DiscoveryResponse
+	err  error
 }
 
 var _ cachev3.Response = (*sotwResponse)(nil)
 
 func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
 	r.once.Do(func() {
+		if r.err = encodeEntries(r.entries); r.err != nil {
+			return
+		}
 		resources := make([]*anypb.Any, len(r.entries))
 		for i, e := range r.entries {
 			resources[i] = e.any
@@ -97,7 +135,7 @@ func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, e
 			VersionInfo: r.version, Resources: resources, TypeUrl: r.req.GetTypeUrl(),
 		}
 	})
-	return r.resp, nil
+	return r.resp, r.err
 }
 
 func (r *sotwResponse) GetRequest() *cachev3.Request             { return r.req }
@@ -122,12 +160,16 @@ type deltaResponse struct {
 
 	once sync.Once
 	resp *discoveryv3.DeltaDiscoveryResponse
+	err  error
 }
 
 var _ cachev3.DeltaResponse = (*deltaResponse)(nil)
 
 func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoveryv3.DeltaDiscoveryResponse, error) {
 	r.once.Do(func() {
+		if r.err = encodeEntries(r.entries); r.err != nil {
+			return
+		}
 		resources := make([]*discoveryv3.Resource, len(r.entries))
 		for i, e := range r.entries {
 			resources[i] = e.delta
@@ -137,5 +179,5 @@ func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoveryv3.DeltaDiscovery
 			TypeUrl: r.req.GetTypeUrl(), SystemVersionInfo: r.version,
 		}
 	})
-	return r.resp, nil
+	return r.resp, r.err
 }

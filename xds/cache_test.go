@@ -95,6 +95,32 @@ func randomUpdate(rng *rand.Rand) (map[string]types.Resource, []string) {
 	return upd, del
 }
 
+// unversioned returns the resources of m as items a cache encodes to version them.
+func unversioned(m map[string]types.Resource) []item {
+	out := make([]item, 0, len(m))
+	for name, r := range m {
+		out = append(out, item{name: name, res: r})
+	}
+	return out
+}
+
+// randomItems returns the resources of m as items, each with a version derived from its
+// content, as a Builder gives them (encoded when first sent), or none (encoded now),
+// at random.
+func randomItems(r *rand.Rand, m map[string]types.Resource) []item {
+	out := unversioned(m)
+	for i := range out {
+		if r.IntN(2) == 0 {
+			b, err := cachev3.MarshalResource(out[i].res)
+			if err != nil {
+				panic(err)
+			}
+			out[i].version = "v" + cachev3.HashResource(b)[:12]
+		}
+	}
+	return out
+}
+
 // TestCacheDeltaProperty: whatever the order of updates, acknowledgements (many
 // updates apart, beyond the cache's log too) and reconnections with the versions held,
 // a delta client ends holding exactly the current version of every resource it asks
@@ -116,11 +142,11 @@ func TestCacheDeltaProperty(t *testing.T) {
 			switch r := rng.IntN(10); {
 			case r < 5:
 				upd, del := randomUpdate(rng)
-				require.NoError(t, c.update(upd, del))
+				require.NoError(t, c.update(randomItems(rng, upd), del))
 			case r < 6 && step > 100:
 				for range logSize + 1 { // the client lags beyond the log
 					upd, del := randomUpdate(rng)
-					require.NoError(t, c.update(upd, del))
+					require.NoError(t, c.update(randomItems(rng, upd), del))
 				}
 			case r < 7:
 				cl.cancel()
@@ -148,15 +174,15 @@ func TestCacheAckCostsTheChange(t *testing.T) {
 		name := fmt.Sprintf("c%04d", i)
 		all[name] = testCluster(name, 0)
 	}
-	require.NoError(t, c.set(all))
+	require.NoError(t, c.set(unversioned(all)))
 	cl := newCacheClient(c, nil, nil)
 	require.True(t, cl.step())
 	require.Len(t, cl.held, 1000)
 
 	// One change is sent to the waiting stream; a second comes before its
 	// acknowledgement, which then costs that name alone.
-	require.NoError(t, c.update(map[string]types.Resource{"c0007": testCluster("c0007", 1)}, nil))
-	require.NoError(t, c.update(map[string]types.Resource{"c0500": testCluster("c0500", 1)}, nil))
+	require.NoError(t, c.update(unversioned(map[string]types.Resource{"c0007": testCluster("c0007", 1)}), nil))
+	require.NoError(t, c.update(unversioned(map[string]types.Resource{"c0500": testCluster("c0500", 1)}), nil))
 	require.Equal(t, []string{"c0500"}, c.since(cl.sub.ReturnedResources()), "names changed since the client's last response")
 	require.True(t, cl.step())
 	require.True(t, cl.step())
@@ -173,17 +199,17 @@ func TestCacheAckCostsTheChange(t *testing.T) {
 // another version receives everything.
 func TestCacheSotWReplicas(t *testing.T) {
 	a, b := newTypeCache(resourcev3.ClusterType), newTypeCache(resourcev3.ClusterType)
-	require.NoError(t, a.set(map[string]types.Resource{"x": testCluster("x", 0), "y": testCluster("y", 1)}))
-	require.NoError(t, b.update(map[string]types.Resource{"y": testCluster("y", 1)}, nil))
-	require.NoError(t, b.update(map[string]types.Resource{"x": testCluster("x", 5), "z": testCluster("z", 0)}, nil))
-	require.NoError(t, b.update(map[string]types.Resource{"x": testCluster("x", 0)}, []string{"z"}))
+	require.NoError(t, a.set(unversioned(map[string]types.Resource{"x": testCluster("x", 0), "y": testCluster("y", 1)})))
+	require.NoError(t, b.update(unversioned(map[string]types.Resource{"y": testCluster("y", 1)}), nil))
+	require.NoError(t, b.update(unversioned(map[string]types.Resource{"x": testCluster("x", 5), "z": testCluster("z", 0)}), nil))
+	require.NoError(t, b.update(unversioned(map[string]types.Resource{"x": testCluster("x", 0)}), []string{"z"}))
 	require.Equal(t, a.version(), b.version())
 
 	out := make(chan cachev3.Response, 1)
 	sub := stream.NewSotwSubscription(nil, true)
 	cancel := b.createSotw(&cachev3.Request{TypeUrl: b.typeURL, VersionInfo: a.version()}, sub, out)
 	require.Empty(t, out, "a stream holding the current version got a response")
-	require.NoError(t, b.update(map[string]types.Resource{"y": testCluster("y", 2)}, nil))
+	require.NoError(t, b.update(unversioned(map[string]types.Resource{"y": testCluster("y", 2)}), nil))
 	require.Len(t, out, 1, "the change was not sent")
 	resp, err := (<-out).GetDiscoveryResponse()
 	require.NoError(t, err)
@@ -201,7 +227,7 @@ func TestCacheSotWReplicas(t *testing.T) {
 // it never received.
 func TestCacheSotWNamedGetsAgain(t *testing.T) {
 	c := newTypeCache(resourcev3.EndpointType)
-	require.NoError(t, c.set(map[string]types.Resource{"x": testCluster("x", 0), "y": testCluster("y", 0)}))
+	require.NoError(t, c.set(unversioned(map[string]types.Resource{"x": testCluster("x", 0), "y": testCluster("y", 0)})))
 	out := make(chan cachev3.Response, 1)
 	c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, VersionInfo: c.version(), ResourceNames: []string{"x", "y"}},
 		stream.NewSotwSubscription([]string{"x", "y"}, true), out)
@@ -216,7 +242,7 @@ func TestCacheSotWNamedGetsAgain(t *testing.T) {
 // next watch must send the change again.
 func TestCacheSotWDroppedResponse(t *testing.T) {
 	c := newTypeCache(resourcev3.EndpointType)
-	require.NoError(t, c.set(map[string]types.Resource{"x": testCluster("x", 0)}))
+	require.NoError(t, c.set(unversioned(map[string]types.Resource{"x": testCluster("x", 0)})))
 	out := make(chan cachev3.Response, 1)
 	sub := stream.NewSotwSubscription([]string{"x"}, true)
 	c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, ResourceNames: []string{"x"}}, &sub, out)
@@ -224,7 +250,7 @@ func TestCacheSotWDroppedResponse(t *testing.T) {
 	sub.SetReturnedResources(first.GetReturnedResources())
 	cancel := c.createSotw(&cachev3.Request{TypeUrl: c.typeURL, VersionInfo: first.(*sotwResponse).version, ResourceNames: []string{"x"}}, &sub, out)
 
-	require.NoError(t, c.update(map[string]types.Resource{"x": testCluster("x", 1)}, nil))
+	require.NoError(t, c.update(unversioned(map[string]types.Resource{"x": testCluster("x", 1)}), nil))
 	require.Len(t, out, 1)
 	<-out // dropped: the stream never hears of it
 	cancel()

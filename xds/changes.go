@@ -8,6 +8,8 @@ import (
 
 // Changes is what one [Builder] update changed: resources added or replaced, and the
 // names of resources removed, per type. A name never appears in both lists of a type.
+// Changes a Builder returns also carry the version of each resource, which
+// [Server.Apply] uses.
 type Changes struct {
 	Clusters         []*clusterv3.Cluster
 	Endpoints        []*endpointv3.ClusterLoadAssignment
@@ -15,7 +17,12 @@ type Changes struct {
 	RemovedClusters  []string
 	RemovedEndpoints []string
 	RemovedListeners []string
+
+	versions changeVersions
 }
+
+// changeVersions are the content versions of the resources of Changes, in their order.
+type changeVersions struct{ clusters, endpoints, listeners []uint64 }
 
 // Empty reports whether nothing changed.
 func (c *Changes) Empty() bool {

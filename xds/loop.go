@@ -42,8 +42,9 @@ type Update struct {
 	Version string
 	// First reports the gateway's first State.
 	First bool
-	// Err is the server's error pushing the changes, if any; the loop then replaced
-	// every resource of the gateway, so the server still holds exactly the new ones.
+	// Err is the server's error applying the changes. None is expected: the Server
+	// encodes a Builder's resources when it first sends them, and [Build]'s output
+	// always encodes; it is reported rather than dropped.
 	Err error
 }
 
@@ -232,9 +233,7 @@ func (l *Loop) serve(g *loopGateway, s *peering.State) {
 	g.mu.Unlock()
 	var err error
 	if first || !ch.Empty() {
-		if err = l.srv.Apply(g.id, ch); err != nil {
-			err = errors.Join(err, l.srv.SetResources(g.id, g.builder.Resources()))
-		}
+		err = l.srv.Apply(g.id, ch)
 	}
 	m := g.builder.Model()
 	u := &Update{State: s, Model: m, Diagnostics: g.builder.Diagnostics(), Changes: ch,

@@ -44,7 +44,8 @@ var servedTypes = []resourcev3.Type{
 // receives only the resources whose content changed. Every version is a content hash,
 // the state-of-the-world version of a type included, so replicas fed the same resources
 // serve the same versions, and an Envoy that reconnects to another replica, with the
-// versions it holds, receives nothing again. A gateway that connects before its
+// versions it holds, receives nothing again. Resources are kept encoded; those of a
+// Builder's changes are encoded when a response first carries them. A gateway that connects before its
 // resources are set gets an empty set of clusters and listeners, then its resources as
 // soon as they are set.
 //
@@ -160,8 +161,9 @@ func RegisterServices(g *grpc.Server, x serverv3.Server) {
 	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
 }
 
-// SetResources replaces every resource of gateway nodeID; nil means none. It fails
-// only if a resource cannot be encoded, and then changes nothing of that type.
+// SetResources replaces every resource of gateway nodeID; nil means none. It encodes
+// every resource now, as its version is a hash of its encoding, and fails only if one
+// cannot be encoded, and then changes nothing of that type.
 func (s *Server) SetResources(nodeID string, r *Resources) error {
 	if r == nil {
 		r = &Resources{}
@@ -169,11 +171,11 @@ func (s *Server) SetResources(nodeID string, r *Resources) error {
 	n := s.node(nodeID)
 	var errs []error
 	for typ, list := range r.ByType() {
-		m := make(map[string]types.Resource, len(list))
-		for _, res := range list {
-			m[cachev3.GetResourceName(res)] = res
+		items := make([]item, len(list))
+		for i, res := range list {
+			items[i] = item{name: cachev3.GetResourceName(res), res: res}
 		}
-		if err := n.byType[typ].set(m); err != nil {
+		if err := n.byType[typ].set(items); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -181,11 +183,15 @@ func (s *Server) SetResources(nodeID string, r *Resources) error {
 }
 
 // Apply pushes the changes a [Builder] update returned for gateway nodeID. Types the
-// changes do not touch are left alone, so their clients hear nothing.
+// changes do not touch are left alone, so their clients hear nothing. The resources
+// carry the versions the Builder gave them, so the Server encodes each only when a
+// response first carries it: a gateway whose Envoys already hold the current versions
+// (another replica served them) costs no encoding. Changes made otherwise are encoded
+// now, and Apply fails if one cannot be.
 func (s *Server) Apply(nodeID string, ch Changes) error {
 	n := s.node(nodeID)
 	var errs []error
-	update := func(typ resourcev3.Type, upd map[string]types.Resource, del []string) {
+	update := func(typ resourcev3.Type, upd []item, del []string) {
 		if len(upd) == 0 && len(del) == 0 {
 			return
 		}
@@ -193,21 +199,38 @@ func (s *Server) Apply(nodeID string, ch Changes) error {
 			errs = append(errs, fmt.Errorf("xds: update %s for %s: %w", typ, nodeID, err))
 		}
 	}
-	update(resourcev3.ClusterType, named(ch.Clusters), ch.RemovedClusters)
-	update(resourcev3.EndpointType, named(ch.Endpoints), ch.RemovedEndpoints)
-	update(resourcev3.ListenerType, named(ch.Listeners), ch.RemovedListeners)
+	update(resourcev3.ClusterType, items(ch.Clusters, ch.versions.clusters), ch.RemovedClusters)
+	update(resourcev3.EndpointType, items(ch.Endpoints, ch.versions.endpoints), ch.RemovedEndpoints)
+	update(resourcev3.ListenerType, items(ch.Listeners, ch.versions.listeners), ch.RemovedListeners)
 	return errors.Join(errs...)
 }
 
-func named[R types.Resource](rs []R) map[string]types.Resource {
-	if len(rs) == 0 {
-		return nil
+// items returns the resources rs as items, with their versions when versions has one
+// per resource.
+func items[R types.Resource](rs []R, versions []uint64) []item {
+	out := make([]item, len(rs))
+	for i, r := range rs {
+		out[i] = item{name: cachev3.GetResourceName(r), res: r}
+		if len(versions) == len(rs) {
+			out[i].version = versionString(versions[i])
+		}
 	}
-	m := make(map[string]types.Resource, len(rs))
-	for _, r := range rs {
-		m[cachev3.GetResourceName(r)] = r
+	return out
+}
+
+// Versions returns the version of each resource the Server holds for gateway nodeID, by
+// type and name: what a delta xDS client that is current holds. None for a gateway the
+// Server does not know.
+func (s *Server) Versions(nodeID string) map[resourcev3.Type]map[string]string {
+	out := map[resourcev3.Type]map[string]string{}
+	n := s.lookup(nodeID)
+	if n == nil {
+		return out
 	}
-	return m
+	for typ, c := range n.byType {
+		out[typ] = c.versions()
+	}
+	return out
 }
 
 // Resources returns the resources currently served to gateway nodeID, each list

@@ -132,6 +132,8 @@ func (s *setVersion) remove(kind byte, name string, v uint64) { s.sum -= setTerm
 // String returns the version as 16 hexadecimal digits.
 func (s setVersion) String() string { return versionString(s.sum) }
 
+// versionString writes a version as 16 hexadecimal digits: a set's, and a resource's
+// in xDS responses.
 func versionString(v uint64) string {
 	const digits = 16
 	out := strconv.AppendUint(make([]byte, 0, digits), v, 16)

@@ -262,7 +262,7 @@ func (cp *controlPlane) Served(id string, u *xds.Update) {
 	st, _ := cp.loop.Status(id) // already holds this update
 	cp.metrics.observe(id, u.Version, resourceCounts{st.Clusters, st.Endpoints, st.Listeners}, len(u.Diagnostics), pushed)
 	if u.Err != nil {
-		cp.log.Error("incremental push failed; replaced every resource", "gateway", id, "error", u.Err)
+		cp.log.Error("push failed", "gateway", id, "error", u.Err)
 	}
 	if pushed {
 		cp.log.Info("resources pushed", "gateway", id, "version", u.Version, "clusters", len(u.Changes.Clusters),

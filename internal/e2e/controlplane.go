@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/hashicorp/consul/api"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -200,46 +197,15 @@ func (cp *ControlPlane) StartDataPlane(t testing.TB) *dataplane.DataPlane {
 }
 
 // WaitApplied waits until dp holds exactly the resources cp serves, at the versions it
-// serves them (the content hashes the server's caches send), so that an update in
-// flight cannot reach the data plane later.
+// serves them, so that an update in flight cannot reach the data plane later.
 func (cp *ControlPlane) WaitApplied(t testing.TB, dp *dataplane.DataPlane) {
 	t.Helper()
 	Eventually(t, PeeringTimeout, func() error {
-		served := cp.Served(t)
-		for typ, rs := range map[string][]types.Resource{
-			resourcev3.ClusterType:  resourceList(served.Clusters),
-			resourcev3.EndpointType: resourceList(served.Endpoints),
-			resourcev3.ListenerType: resourceList(served.Listeners),
-		} {
-			want, err := versions(rs)
-			if err != nil {
-				return err
-			}
+		for typ, want := range cp.Server.Versions(cp.NodeID) {
 			if got := dp.Versions(typ); !maps.Equal(got, want) {
 				return fmt.Errorf("data plane holds %s versions %v, want %v", typ, got, want)
 			}
 		}
 		return nil
 	})
-}
-
-func resourceList[R types.Resource](rs []R) []types.Resource {
-	out := make([]types.Resource, len(rs))
-	for i, r := range rs {
-		out[i] = r
-	}
-	return out
-}
-
-// versions returns the delta xDS version of each resource, by name.
-func versions(rs []types.Resource) (map[string]string, error) {
-	out := make(map[string]string, len(rs))
-	for _, r := range rs {
-		b, err := cachev3.MarshalResource(r)
-		if err != nil {
-			return nil, err
-		}
-		out[cachev3.GetResourceName(r)] = cachev3.HashResource(b)
-	}
-	return out, nil
 }
