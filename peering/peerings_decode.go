@@ -339,6 +339,13 @@ func (d *peeringDecoder) add(e pendingEntry, raw []byte) {
 		d.batches = append(d.batches, d.batch)
 	}
 	b := d.batch
+	if len(b.entries) == 1 {
+		// A second entry to decode: likely many more (a first answer). Make room for a
+		// whole batch of entries of this size at once, rather than growing step by step.
+		per := max(len(b.buf), len(raw))
+		b.buf = slices.Grow(b.buf, per*decodeEntriesPerWorker*5/4)
+		b.entries = slices.Grow(b.entries, decodeEntriesPerWorker)
+	}
 	b.buf = append(b.buf, raw...)
 	e.size = len(raw)
 	b.entries = append(b.entries, e)
