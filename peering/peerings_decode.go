@@ -52,8 +52,9 @@ func (e *PeeringListError) Unwrap() error { return e.Err }
 // peeringDecoder decodes the answers of GET /v1/peerings in proportion to what changed
 // since the last answer it decoded.
 //
-// A streaming tokenizer splits the list into entries and reads, for each, its identity
-// (ID, Partition and Name), ModifyIndex and State. An entry whose identity, ModifyIndex
+// A streaming tokenizer splits the list into entries as the answer arrives, validating
+// each, and a scan of each validated entry's members finds its identity (ID, Partition
+// and Name), ModifyIndex and State. An entry whose identity, ModifyIndex
 // and State are those of an entry of the last answer is not decoded again: its value is
 // the one decoded then. Comparing bytes would not do, as Consul writes fresh
 // StreamStatus times on every read. State is compared because Consul reconciles it
