@@ -52,9 +52,8 @@ func (e *PeeringListError) Unwrap() error { return e.Err }
 // peeringDecoder decodes the answers of GET /v1/peerings in proportion to what changed
 // since the last answer it decoded.
 //
-// A streaming tokenizer splits the list into entries as the answer arrives, validating
-// each, and a scan of each validated entry's members finds its identity (ID, Partition
-// and Name), ModifyIndex and State. An entry whose identity, ModifyIndex
+// A streaming tokenizer splits the list into entries as the answer arrives and reads,
+// for each, its identity (ID, Partition and Name), ModifyIndex and State. An entry whose identity, ModifyIndex
 // and State are those of an entry of the last answer is not decoded again: its value is
 // the one decoded then. Comparing bytes would not do, as Consul writes fresh
 // StreamStatus times on every read. State is compared because Consul reconciles it
@@ -273,14 +272,20 @@ func (d *peeringDecoder) entry(i int, next map[string]*cachedPeering) (*cachedPe
 		}
 		return nil, &PeeringListError{Entry: i, Offset: before, Err: err}
 	}
-	raw, err := d.dec.ReadValue()
-	if err != nil {
+	if _, err := d.dec.ReadToken(); err != nil {
 		return nil, &PeeringListError{Entry: i, Offset: before, Err: err}
 	}
+	start := d.dec.InputOffset() - 1 // at the '{'
+	f, err := d.fields(start)
+	if err != nil {
+		return nil, &PeeringListError{Entry: i, Offset: start, Err: err}
+	}
+	if _, err := d.dec.ReadToken(); err != nil { // '}'
+		return nil, &PeeringListError{Entry: i, Offset: start, Err: err}
+	}
 	end := d.dec.InputOffset()
-	start := end - int64(len(raw))
 	defer d.win.release(end)
-	f := fields(raw)
+	raw := d.win.bytes(start, end)
 
 	d.key = append(append(append(append(append(d.key[:0], f.id.of(raw)...), 0), f.partition.of(raw)...), 0), f.name.of(raw)...)
 	modifyIndex, ok := parseIndex(f.modifyIndex.of(raw))
@@ -415,30 +420,41 @@ func (e *pendingEntry) listError() error {
 	return out
 }
 
-// fields locates the values of the identity fields in raw, a valid JSON object.
-func fields(raw []byte) entryFields {
+// fields reads the members of an entry, from its '{' at byte start, up to its '}',
+// locating the values of the identity fields in the entry. Reading each member is
+// faster here than reading the whole entry and scanning it again.
+func (d *peeringDecoder) fields(start int64) (entryFields, error) {
 	f := entryFields{exact: true}
-	for name, value := range members(raw) {
+	for d.dec.PeekKind() != '}' {
+		name, err := d.dec.ReadValue()
+		if err != nil {
+			return f, err
+		}
 		var dst *span
-		switch n := raw[name.lo:name.hi]; {
-		case bytes.Equal(n, nameID):
+		switch {
+		case bytes.Equal(name, nameID):
 			dst = &f.id
-		case bytes.Equal(n, namePartition):
+		case bytes.Equal(name, namePartition):
 			dst = &f.partition
-		case bytes.Equal(n, nameName):
+		case bytes.Equal(name, nameName):
 			dst = &f.name
-		case bytes.Equal(n, nameState):
+		case bytes.Equal(name, nameState):
 			dst = &f.state
-		case bytes.Equal(n, nameModifyIndex):
+		case bytes.Equal(name, nameModifyIndex):
 			dst = &f.modifyIndex
 		default:
-			f.exact = f.exact && !foldsToIdentity(n)
+			f.exact = f.exact && !foldsToIdentity(name)
+		}
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return f, err
 		}
 		if dst != nil {
-			*dst = value
+			end := int(d.dec.InputOffset() - start)
+			*dst = span{end - len(v), end}
 		}
 	}
-	return f
+	return f, nil
 }
 
 // foldsToIdentity reports whether encoding/json might match the quoted member name to
