@@ -26,9 +26,11 @@
 // State from its sources (Consul, static values, or a host program's own), a Builder
 // builds it, and a [Server] serves the changes to the gateway's Envoys over ADS, both
 // state-of-the-world and delta, through go-control-plane's server and a cache of its own
-// per gateway and type whose versions are content hashes, so that replicas serve the
-// same versions and a change costs each Envoy only the names that changed. An
-// [Observer] receives what it does, for metrics and logs.
+// per gateway and type whose versions are content hashes (the Builder's, for its
+// resources), so that replicas serve the same versions and a change costs each Envoy
+// only the names that changed. The Server encodes a resource when a response first
+// carries it, and keeps only the encoding. An [Observer] receives what it does, for
+// metrics and logs.
 //
 // # What is generated
 //
