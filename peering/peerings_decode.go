@@ -137,9 +137,9 @@ func (s span) of(raw []byte) []byte {
 // list, or null. A null entry is skipped. It splits the answer as it arrives, so that
 // only the entries to decode are held, and decodes those on other goroutines while it
 // reads on when there are many (the whole list, on the first read). On error, the
-// entries of the last answer decoded stay cached; an error of r itself is returned as
-// it is (see [readError]). The values it returns are shared with earlier and later
-// calls.
+// entries of the last answer decoded stay cached; an error of r itself is returned in
+// a *readError, which tells it from a malformed answer. The values it returns are
+// shared with earlier and later calls.
 func (d *peeringDecoder) decode(r io.Reader) ([]Peering, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -179,7 +179,6 @@ func (d *peeringDecoder) forget() {
 
 // read reads the list, recording its entries in next.
 func (d *peeringDecoder) read(next map[string]*cachedPeering) ([]Peering, error) {
-
 	listErr := func(err error) error {
 		return &PeeringListError{Entry: -1, Offset: d.dec.InputOffset(), Err: err}
 	}
