@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -139,6 +140,7 @@ func servedWire(srv *xds.Server, node string) (wire, error) {
 type loopRecorder struct {
 	mu      sync.Mutex
 	prev    wire
+	last    *peering.State // the last State served
 	updates int
 	errs    []error
 }
@@ -158,7 +160,19 @@ func (r *loopRecorder) Served(_ string, u *xds.Update) {
 	if err != nil {
 		r.errs = append(r.errs, fmt.Errorf("update %d: %w", r.updates, err))
 	}
-	r.prev = cur
+	r.prev, r.last = cur, u.State
+}
+
+// waitDelivered waits until the loop has served s itself: what it serves may equal what
+// s gives before the loop has read every part of s (an empty set, before the first
+// State), and a part read late would then change it.
+func (r *loopRecorder) waitDelivered(t *testing.T, s *peering.State, step string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.last != nil && reflect.DeepEqual(*r.last, *s)
+	}, 5*time.Second, time.Millisecond, "after %s: the loop did not serve the State", step)
 }
 
 func (r *loopRecorder) ReadFailed(string, error) {}
@@ -237,6 +251,7 @@ func runLoopSequence(t *testing.T, r *rand.Rand, ops []op) {
 		require.NoError(t, <-done)
 	}()
 	waitServed(t, srv, state, "first State")
+	rec.waitDelivered(t, state, "first State")
 	for i, o := range ops {
 		if r.IntN(8) == 0 {
 			// A failing source: nothing served changes, and the loop resumes.
@@ -261,6 +276,7 @@ func runLoopSequence(t *testing.T, r *rand.Rand, ops []op) {
 		state = inc.state
 		ts.set(state)
 		waitServed(t, srv, state, fmt.Sprintf("step %d (%s)", i, o))
+		rec.waitDelivered(t, state, fmt.Sprintf("step %d (%s)", i, o))
 	}
 	require.NoError(t, rec.err())
 }
