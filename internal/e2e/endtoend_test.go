@@ -177,7 +177,8 @@ func waitStat(t *testing.T, dp *dataplane.DataPlane, name string, ok func(uint64
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), e2e.PeeringTimeout)
 	defer cancel()
-	require.NoError(t, dp.WaitStat(ctx, name, ok), "stat %s", name)
+	require.NoError(t, dp.WaitStat(ctx, name, ok), "stat %s (updates rejected: listeners %d, clusters %d)", name,
+		dp.Stat("listener_manager.lds.update_rejected"), dp.Stat("cluster_manager.cds.update_rejected"))
 }
 
 // assertNoRejects checks that the data plane rejected none of the configuration it was

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -38,9 +39,19 @@ func FreePorts(t testing.TB, n int) []int {
 	return p
 }
 
+// handedOut are the ports freePorts returned in this process: it never returns one
+// twice, as a port handed out for a server that binds it later (a data plane's
+// listener) is free until then, and an agent started meanwhile could take it.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
 // freePorts returns n distinct ports on which 127.0.0.1 accepts both TCP and
-// UDP, as serf and DNS need both.
+// UDP, as serf and DNS need both, none of which it returned before.
 func freePorts(n int) ([]int, error) {
+	handedOut.Lock()
+	defer handedOut.Unlock()
 	tried := make(map[int]bool)
 	var free []int
 	for probes := 0; len(free) < n; probes++ {
@@ -48,13 +59,16 @@ func freePorts(n int) ([]int, error) {
 			return nil, fmt.Errorf("%w: found %d of %d in %d probes", errNoFreePorts, len(free), n, probes)
 		}
 		p := portMin + rand.IntN(portMax-portMin)
-		if tried[p] {
+		if tried[p] || handedOut.ports[p] {
 			continue
 		}
 		tried[p] = true
 		if portFree(p) {
 			free = append(free, p)
 		}
+	}
+	for _, p := range free {
+		handedOut.ports[p] = true
 	}
 	return free, nil
 }

@@ -22,6 +22,20 @@ func TestFreePorts(t *testing.T) {
 	}
 }
 
+// TestFreePortsNeverTwice: a port handed out is not handed out again in the process,
+// though it is still free (a server that will bind it has not yet).
+func TestFreePortsNeverTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 50 {
+		got, err := freePorts(portCount)
+		require.NoError(t, err)
+		for _, p := range got {
+			require.False(t, seen[p], "got port %d handed out twice", p)
+			seen[p] = true
+		}
+	}
+}
+
 func TestFreePortsExported(t *testing.T) {
 	got := FreePorts(t, 3)
 	require.Len(t, got, 3, "got %d ports, want 3", len(got))
