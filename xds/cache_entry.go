@@ -108,6 +108,19 @@ func (e *entry) encode() error {
 	return e.err
 }
 
+// payload encodes the entries not encoded yet and returns part of each, in order: what
+// a response carries.
+func payload[T any](entries []*entry, part func(*entry) T) ([]T, error) {
+	if err := encodeEntries(entries); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(entries))
+	for i, e := range entries {
+		out[i] = part(e)
+	}
+	return out, nil
+}
+
 // sotwResponse is a state-of-the-world response of a typeCache.
 type sotwResponse struct {
 	req      *cachev3.Request
@@ -124,31 +137,19 @@ var _ cachev3.Response = (*sotwResponse)(nil)
 
 func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
 	r.once.Do(func() {
-		if r.err = encodeEntries(r.entries); r.err != nil {
-			return
-		}
-		resources := make([]*anypb.Any, len(r.entries))
-		for i, e := range r.entries {
-			resources[i] = e.any
-		}
-		r.resp = &discoveryv3.DiscoveryResponse{
-			VersionInfo: r.version, Resources: resources, TypeUrl: r.req.GetTypeUrl(),
+		resources, err := payload(r.entries, func(e *entry) *anypb.Any { return e.any })
+		if r.err = err; err == nil {
+			r.resp = &discoveryv3.DiscoveryResponse{VersionInfo: r.version, Resources: resources, TypeUrl: r.req.GetTypeUrl()}
 		}
 	})
 	return r.resp, r.err
 }
 
-func (r *sotwResponse) GetRequest() *cachev3.Request             { return r.req }
-func (r *sotwResponse) GetVersion() (string, error)              { return r.version, nil }
-func (r *sotwResponse) GetResponseVersion() string               { return r.version }
-func (r *sotwResponse) GetReturnedResources() map[string]string  { return r.returned }
-func (r *sotwResponse) GetContext() context.Context              { return context.Background() }
-func (r *deltaResponse) GetDeltaRequest() *cachev3.DeltaRequest  { return r.req }
-func (r *deltaResponse) GetSystemVersion() (string, error)       { return r.version, nil }
-func (r *deltaResponse) GetResponseVersion() string              { return r.version }
-func (r *deltaResponse) GetNextVersionMap() map[string]string    { return r.next }
-func (r *deltaResponse) GetReturnedResources() map[string]string { return r.next }
-func (r *deltaResponse) GetContext() context.Context             { return context.Background() }
+func (r *sotwResponse) GetRequest() *cachev3.Request            { return r.req }
+func (r *sotwResponse) GetVersion() (string, error)             { return r.version, nil }
+func (r *sotwResponse) GetResponseVersion() string              { return r.version }
+func (r *sotwResponse) GetReturnedResources() map[string]string { return r.returned }
+func (r *sotwResponse) GetContext() context.Context             { return context.Background() }
 
 // deltaResponse is a delta response of a typeCache.
 type deltaResponse struct {
@@ -167,17 +168,20 @@ var _ cachev3.DeltaResponse = (*deltaResponse)(nil)
 
 func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoveryv3.DeltaDiscoveryResponse, error) {
 	r.once.Do(func() {
-		if r.err = encodeEntries(r.entries); r.err != nil {
-			return
-		}
-		resources := make([]*discoveryv3.Resource, len(r.entries))
-		for i, e := range r.entries {
-			resources[i] = e.delta
-		}
-		r.resp = &discoveryv3.DeltaDiscoveryResponse{
-			Resources: resources, RemovedResources: r.removed,
-			TypeUrl: r.req.GetTypeUrl(), SystemVersionInfo: r.version,
+		resources, err := payload(r.entries, func(e *entry) *discoveryv3.Resource { return e.delta })
+		if r.err = err; err == nil {
+			r.resp = &discoveryv3.DeltaDiscoveryResponse{
+				Resources: resources, RemovedResources: r.removed,
+				TypeUrl: r.req.GetTypeUrl(), SystemVersionInfo: r.version,
+			}
 		}
 	})
 	return r.resp, r.err
 }
+
+func (r *deltaResponse) GetDeltaRequest() *cachev3.DeltaRequest  { return r.req }
+func (r *deltaResponse) GetSystemVersion() (string, error)       { return r.version, nil }
+func (r *deltaResponse) GetResponseVersion() string              { return r.version }
+func (r *deltaResponse) GetNextVersionMap() map[string]string    { return r.next }
+func (r *deltaResponse) GetReturnedResources() map[string]string { return r.next }
+func (r *deltaResponse) GetContext() context.Context             { return context.Background() }

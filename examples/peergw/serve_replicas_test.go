@@ -9,12 +9,10 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 
-	"github.com/peeringgw/peeringgw/gateway"
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
 )
 
@@ -45,11 +43,7 @@ func sotwClusters(t *testing.T, conn *grpc.ClientConn, version string) discovery
 // again; and once the first is killed, the second serves the next change alone.
 func TestServeReplicas(t *testing.T) {
 	t.Parallel()
-	dc1 := startConsul(t)
-	client := dc1.Client()
-	gw := gateway.Registration{ID: "gw-1", Address: "127.0.0.1", Port: 21443, WAN: &api.ServiceAddress{Address: "198.51.100.50", Port: 443}}
-	registerGateway(t, client, gw)
-	setFlag(t, client, true)
+	dc1, client, gw := startServedConsul(t)
 	env := []string{"CONSUL_HTTP_ADDR=" + dc1.HTTPAddr}
 	a := startServe(t, env, "-gateway-id", "gw-1")
 	b := startServe(t, env, "-gateway-id", "gw-1")

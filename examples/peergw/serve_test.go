@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/peeringgw/peeringgw/gateway"
+	"github.com/peeringgw/peeringgw/internal/testconsul"
 	"github.com/peeringgw/peeringgw/internal/xdsclient"
 )
 
@@ -192,13 +193,22 @@ func names(got received) map[string][]string {
 	return out
 }
 
-func TestServe(t *testing.T) {
-	t.Parallel()
+// startServedConsul starts a Consul agent with mesh gateway "gw-1" (returned)
+// registered and peering through mesh gateways on: what "peergw serve -gateway-id
+// gw-1" serves.
+func startServedConsul(t *testing.T) (*testconsul.Agent, *api.Client, gateway.Registration) {
+	t.Helper()
 	dc1 := startConsul(t)
 	client := dc1.Client()
 	gw := gateway.Registration{ID: "gw-1", Address: "127.0.0.1", Port: 21443, WAN: &api.ServiceAddress{Address: "198.51.100.50", Port: 443}}
 	registerGateway(t, client, gw)
 	setFlag(t, client, true)
+	return dc1, client, gw
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	dc1, client, gw := startServedConsul(t)
 	roots, _, err := client.Connect().CARoots(nil)
 	require.NoError(t, err)
 	accept := "server.dc1.peering." + roots.TrustDomain
