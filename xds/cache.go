@@ -60,7 +60,7 @@ func newTypeCache(typeURL string) *typeCache {
 }
 
 // version is the type's content version, the state-of-the-world version_info.
-func (c *typeCache) version() string { return fmt.Sprintf("%016x", c.sum) }
+func (c *typeCache) version() string { return versionString(c.sum) }
 
 // revTag is the value of revKey for a map current at the cache's revision.
 func (c *typeCache) revTag() string { return c.id + ":" + strconv.FormatUint(c.rev, 10) }

@@ -2,7 +2,7 @@ package xds
 
 import (
 	"encoding/binary"
-	"strconv"
+	"encoding/hex"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -132,13 +132,10 @@ func (s *setVersion) remove(kind byte, name string, v uint64) { s.sum -= setTerm
 // String returns the version as 16 hexadecimal digits.
 func (s setVersion) String() string { return versionString(s.sum) }
 
-// versionString writes a version as 16 hexadecimal digits: a set's, and a resource's
-// in xDS responses.
+// versionString writes a version as 16 hexadecimal digits: a set's, a resource's in
+// xDS responses, and a type cache's state-of-the-world version.
 func versionString(v uint64) string {
-	const digits = 16
-	out := strconv.AppendUint(make([]byte, 0, digits), v, 16)
-	for len(out) < digits {
-		out = append([]byte{'0'}, out...)
-	}
-	return string(out)
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return hex.EncodeToString(b[:])
 }
