@@ -75,7 +75,7 @@ func (b *Builder) setClusters(m *Model, d *delta, ch *Changes) {
 		e.clusterHash = b.h.cluster(c)
 		b.version.add(kindCluster, c.Name, e.clusterHash)
 		ch.Clusters = append(ch.Clusters, b.t.cluster(c))
-		ch.versions.clusters = append(ch.versions.clusters, e.clusterHash)
+		ch.versions.add(ch.Clusters[len(ch.Clusters)-1], e.clusterHash)
 	}
 	for c := range namedClusters(m.Clusters, d.endpoints) {
 		e := b.clusters[c.Name]
@@ -85,7 +85,7 @@ func (b *Builder) setClusters(m *Model, d *delta, ch *Changes) {
 		e.hasCLA, e.claHash = true, b.h.assignment(c)
 		b.version.add(kindEndpoints, c.Name, e.claHash)
 		ch.Endpoints = append(ch.Endpoints, b.t.arena.assignment(c.Name, c.Endpoints))
-		ch.versions.endpoints = append(ch.versions.endpoints, e.claHash)
+		ch.versions.add(ch.Endpoints[len(ch.Endpoints)-1], e.claHash)
 	}
 	for _, name := range d.removedEndpoints {
 		e := b.clusters[name]
@@ -126,7 +126,7 @@ func (b *Builder) setListeners(m *Model, d *delta, ch *Changes) {
 		e.hash = b.h.listener(l)
 		b.version.add(kindListener, l.Name, e.hash)
 		ch.Listeners = append(ch.Listeners, b.t.listener(l, chains))
-		ch.versions.listeners = append(ch.versions.listeners, e.hash)
+		ch.versions.add(ch.Listeners[len(ch.Listeners)-1], e.hash)
 	}
 }
 

@@ -2,10 +2,15 @@ package xds
 
 import (
 	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/peeringgw/peeringgw/internal/load"
 )
@@ -60,4 +65,23 @@ func TestApplyEncodesWhenSent(t *testing.T) {
 	for i := range want.Clusters {
 		require.True(t, proto.Equal(want.Clusters[i], got.Clusters[i]), "cluster %s", want.Clusters[i].GetName())
 	}
+}
+
+// TestApplyReplacedResource: a resource put in a Builder's Changes in place of the one
+// it built does not take that one's version; the Server versions it by its encoding.
+func TestApplyReplacedResource(t *testing.T) {
+	const node = "mesh-gateway"
+	ch := NewBuilder().Set(load.State(3))
+	built := ch.Clusters[0]
+	other := proto.Clone(built).(*clusterv3.Cluster)
+	other.ConnectTimeout = durationpb.New(9 * time.Second)
+	ch.Clusters[0] = other
+
+	srv := NewServer(t.Context())
+	require.NoError(t, srv.Apply(node, ch))
+	b, err := cachev3.MarshalResource(other)
+	require.NoError(t, err)
+	got := srv.Versions(node)[resourcev3.ClusterType]
+	require.Equal(t, cachev3.HashResource(b), got[other.GetName()], "got the version of the resource it replaced")
+	require.Len(t, got[ch.Clusters[1].GetName()], 16, "got no Builder version for an unchanged one")
 }

@@ -45,9 +45,9 @@ var servedTypes = []resourcev3.Type{
 // the state-of-the-world version of a type included, so replicas fed the same resources
 // serve the same versions, and an Envoy that reconnects to another replica, with the
 // versions it holds, receives nothing again. Resources are kept encoded; those of a
-// Builder's changes are encoded when a response first carries them. A gateway that connects before its
-// resources are set gets an empty set of clusters and listeners, then its resources as
-// soon as they are set.
+// Builder's changes are encoded when a response first carries them. A gateway that
+// connects before its resources are set gets an empty set of clusters and listeners,
+// then its resources as soon as they are set.
 //
 // Only the gateways it knows are served: those given with [WithGateways] or
 // [Server.AddGateway], and those whose resources were set with [Server.SetResources] or
@@ -199,20 +199,19 @@ func (s *Server) Apply(nodeID string, ch Changes) error {
 			errs = append(errs, fmt.Errorf("xds: update %s for %s: %w", typ, nodeID, err))
 		}
 	}
-	update(resourcev3.ClusterType, items(ch.Clusters, ch.versions.clusters), ch.RemovedClusters)
-	update(resourcev3.EndpointType, items(ch.Endpoints, ch.versions.endpoints), ch.RemovedEndpoints)
-	update(resourcev3.ListenerType, items(ch.Listeners, ch.versions.listeners), ch.RemovedListeners)
+	update(resourcev3.ClusterType, items(ch.Clusters, ch.versions), ch.RemovedClusters)
+	update(resourcev3.EndpointType, items(ch.Endpoints, ch.versions), ch.RemovedEndpoints)
+	update(resourcev3.ListenerType, items(ch.Listeners, ch.versions), ch.RemovedListeners)
 	return errors.Join(errs...)
 }
 
-// items returns the resources rs as items, with their versions when versions has one
-// per resource.
-func items[R types.Resource](rs []R, versions []uint64) []item {
+// items returns the resources rs as items, with the versions a Builder gave them.
+func items[R types.Resource](rs []R, versions changeVersions) []item {
 	out := make([]item, len(rs))
 	for i, r := range rs {
 		out[i] = item{name: cachev3.GetResourceName(r), res: r}
-		if len(versions) == len(rs) {
-			out[i].version = versionString(versions[i])
+		if v, ok := versions[r]; ok {
+			out[i].version = versionString(v)
 		}
 	}
 	return out
