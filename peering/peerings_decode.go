@@ -335,6 +335,9 @@ type decodeBatch struct {
 // worth starting; a variable for tests.
 var decodeEntriesPerWorker = 256
 
+// batchRoom is the most room a batch makes for its raw JSON before it has it.
+const batchRoom = 1 << 20
+
 // add adds an entry to decode, copying its raw JSON, and hands the batch to a worker
 // once it holds decodeEntriesPerWorker entries. At most GOMAXPROCS workers run; add
 // waits for one to finish beyond that.
@@ -346,9 +349,10 @@ func (d *peeringDecoder) add(e pendingEntry, raw []byte) {
 	b := d.batch
 	if len(b.entries) == 1 {
 		// A second entry to decode: likely many more (a first answer). Make room for a
-		// whole batch of entries of this size at once, rather than growing step by step.
+		// whole batch of entries of this size at once, rather than growing step by step,
+		// up to batchRoom: an unusually large entry does not size the batch.
 		per := max(len(b.buf), len(raw))
-		b.buf = slices.Grow(b.buf, per*decodeEntriesPerWorker*5/4)
+		b.buf = slices.Grow(b.buf, min(per*decodeEntriesPerWorker*5/4, batchRoom))
 		b.entries = slices.Grow(b.entries, decodeEntriesPerWorker)
 	}
 	b.buf = append(b.buf, raw...)
